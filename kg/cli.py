@@ -1,0 +1,171 @@
+"""The `kg` command: build, validate, query, stats, serve.
+
+Exit codes, the same for every subcommand:
+  0  success (for `validate`: the data conforms)
+  1  the data does not conform (violations; warnings too with --fail-on warning), or the KG is inconsistent
+  2  the input could not be read: a missing file, a syntax error, a bad query, an unknown option
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from . import __version__
+from .config import Paths
+from .errors import InputError, KGError, ValidationFailed
+from .reason import Inference
+
+INFERENCE_CHOICES = [m.value for m in Inference]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args) or 0
+    except ValidationFailed as e:
+        from .report import render
+
+        sys.stdout.write(render(e.report, "text", color=sys.stdout.isatty()))
+        print(f"kg: build stopped, nothing was written: {e.report.summary()}", file=sys.stderr)
+        return e.exit_code
+    except KGError as e:
+        print(f"kg: error: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("kg: interrupted", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kg",
+        description="Cohesion KG: build, validate, query and serve the knowledge graph.",
+        epilog="Exit codes: 0 success/conforms, 1 violations, 2 unreadable input or bad usage.",
+    )
+    parser.add_argument("--version", action="version", version=f"kg {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("build", help="load, reason, validate and store the KG (a failing validation writes nothing)")
+    p.add_argument("--inference", choices=INFERENCE_CHOICES, default="owlrl", help="closure kept in its own graph (default: owlrl)")
+    p.add_argument("--store", type=Path, default=None, help="where the store link goes (default: var/store)")
+    p.set_defaults(run=_build)
+
+    p = sub.add_parser("validate", help="validate RDF files or folders against the shapes (default: data/)")
+    p.add_argument("paths", nargs="*", type=Path, metavar="PATH")
+    p.add_argument("--inference", choices=INFERENCE_CHOICES, default="none", help="reason before validating (default: none)")
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.add_argument("--fail-on", choices=["violation", "warning"], default="violation", help="lowest severity that fails (exit 1)")
+    p.add_argument("--no-context", action="store_true", help="validate PATHS alone, without the KG's own data beside them")
+    p.set_defaults(run=_validate)
+
+    p = sub.add_parser("query", help="run a SPARQL query (text, or @file.rq) on the built store")
+    p.add_argument("query", metavar="QUERY")
+    p.add_argument("--format", default="table", choices=["table", "csv", "tsv", "json", "xml", "turtle", "ntriples", "rdfxml", "jsonld"])
+    p.add_argument("--store", type=Path, default=None)
+    p.set_defaults(run=_query)
+
+    p = sub.add_parser("stats", help="figures about the built store")
+    p.add_argument("--format", choices=["table", "json"], default="table")
+    p.add_argument("--store", type=Path, default=None)
+    p.set_defaults(run=_stats)
+
+    p = sub.add_parser("serve", help="serve the built store over HTTP (SPARQL endpoint)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--timeout", type=float, default=30.0, help="query timeout in seconds")
+    p.add_argument("--store", type=Path, default=None)
+    p.set_defaults(run=_serve)
+    return parser
+
+
+def _paths(args) -> Paths:
+    paths = Paths()
+    if getattr(args, "store", None) is not None:
+        paths = Paths(ontology=paths.ontology, shapes=paths.shapes, data=paths.data, store=args.store)
+    return paths
+
+
+def _build(args) -> int:
+    from .build import build
+
+    outcome = build(_paths(args), Inference(args.inference))
+    info = outcome.info
+    times = ", ".join(f"{k} {v:.2f}s" for k, v in outcome.timings.items())
+    print(
+        f"built {info.id}: {info.triples} triples in {info.graphs} graphs "
+        f"({len(outcome.inferred)} inferred, {args.inference}); {outcome.report.summary()}; {times}"
+    )
+    print(f"store: {_paths(args).store}")
+    return 0
+
+
+def _validate(args) -> int:
+    from .build import check, load_sources
+    from .load import parse_graph
+    from .report import render
+
+    paths = _paths(args)
+    sources = load_sources(paths, data=args.paths or None, context=not args.no_context)
+    shapes = parse_graph([paths.shapes])
+    _, report, _ = check(sources, shapes, Inference(args.inference))
+    sys.stdout.write(render(report, args.format, color=sys.stdout.isatty()))
+    failing = report.count("Violation") + (report.count("Warning") if args.fail_on == "warning" else 0)
+    return 1 if failing else 0
+
+
+def _open_store(args):
+    from .store import KGStore
+
+    return KGStore.open(_paths(args).store)
+
+
+def _query(args) -> int:
+    from . import query as q
+
+    text = args.query
+    if text.startswith("@"):
+        path = Path(text[1:])
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise InputError(getattr(e, "strerror", None) or str(e), str(path)) from None
+    result = q.run(_open_store(args), text)
+    formats = q.formats_for(q.kind_of(result))
+    if args.format not in formats:
+        kind = "a graph" if q.kind_of(result) == "graph" else "solutions"
+        raise InputError(f"format {args.format!r} does not fit a query that returns {kind}; use one of: {', '.join(formats)}", "--format")
+    sys.stdout.buffer.write(q.serialize(result, formats[args.format]))
+    sys.stdout.flush()
+    return 0
+
+
+def _stats(args) -> int:
+    from .stats import compute
+
+    figures = compute(_open_store(args))
+    if args.format == "json":
+        print(json.dumps(figures, indent=2))
+        return 0
+    build = figures["build"]
+    print(f"build      {build['id']} ({build['created']}, inference {build['inference']})")
+    print(f"triples    {figures['triples']} ({figures['asserted_triples']} asserted, {figures['inferred_triples']} inferred)")
+    print(f"graphs     {len(figures['graphs'])}")
+    for name, n in figures["entities"].items():
+        print(f"  {name:<20} {n}")
+    print(f"wikidata links {figures['wikidata_links']}")
+    return 0
+
+
+def _serve(args) -> int:
+    from server.run import serve
+
+    return serve(store=_paths(args).store, host=args.host, port=args.port, workers=args.workers, timeout=args.timeout)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

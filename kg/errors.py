@@ -1,0 +1,50 @@
+"""Errors are values with a place: `data/projects/conet.ttl:42:7: message`."""
+
+from __future__ import annotations
+
+
+class KGError(Exception):
+    """An error the user can act on. `exit_code` is what the `kg` command exits with."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, where: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.where = where
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}" if self.where else self.message
+
+
+class InputError(KGError):
+    """Input that cannot be read: a missing file, a syntax error, an unknown option (exit 2)."""
+
+    exit_code = 2
+
+
+class SourceSyntaxError(InputError):
+    def __init__(self, path: str, line: int | None, column: int | None, message: str):
+        where = path
+        if line is not None:
+            where += f":{line}"
+            if column is not None:
+                where += f":{column}"
+        super().__init__(message, where)
+        self.path, self.line, self.column = path, line, column
+
+
+class QueryError(KGError):
+    """A query that cannot be parsed or run; `where` is 'query line L column C' when known."""
+
+    exit_code = 2
+
+
+class ValidationFailed(KGError):
+    """The data does not conform to the shapes: a build stops and writes nothing."""
+
+    exit_code = 1
+
+    def __init__(self, report):
+        super().__init__(f"validation failed: {report.summary()}")
+        self.report = report

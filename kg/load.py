@@ -1,0 +1,160 @@
+"""Load RDF source files into an rdflib Dataset, one named graph per file.
+
+A file that cannot be read stops the load with a SourceSyntaxError naming file, line and column.
+rdflib parses; where rdflib's own error carries no position, the file is re-read by Oxigraph's parser
+only to locate the error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import xml.sax
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import Dataset, Graph, URIRef
+from rdflib.plugins.parsers.notation3 import BadSyntax
+
+from .config import ROOT
+from .errors import InputError, SourceSyntaxError
+from .namespaces import GRAPH
+
+# suffix -> (rdflib format, Oxigraph format used to locate errors)
+FORMATS = {
+    ".ttl": ("turtle", ox.RdfFormat.TURTLE),
+    ".trig": ("trig", ox.RdfFormat.TRIG),
+    ".nt": ("nt", ox.RdfFormat.N_TRIPLES),
+    ".nq": ("nquads", ox.RdfFormat.N_QUADS),
+    ".jsonld": ("json-ld", ox.RdfFormat.JSON_LD),
+    ".rdf": ("xml", ox.RdfFormat.RDF_XML),
+    ".owl": ("xml", ox.RdfFormat.RDF_XML),
+    ".n3": ("n3", ox.RdfFormat.N3),
+}
+QUAD_SUFFIXES = {".trig", ".nq"}
+
+
+@dataclass(frozen=True)
+class LoadedFile:
+    path: Path
+    graph: URIRef
+    triples: int
+
+
+def display_path(path: Path) -> str:
+    """The path as a person should read it in a message: relative to the current folder when possible."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def graph_iri(path: Path) -> URIRef:
+    """The named graph of a source file: graph/<path inside the project, without suffix>."""
+    resolved = path.resolve()
+    try:
+        rel = resolved.relative_to(ROOT)
+        return GRAPH[rel.with_suffix("").as_posix()]
+    except ValueError:
+        digest = hashlib.sha1(str(resolved).encode()).hexdigest()[:10]
+        return GRAPH[f"external/{digest}/{resolved.stem}"]
+
+
+def discover(paths: list[Path]) -> list[Path]:
+    """Expand folders into the RDF files below them, sorted; a missing path is an input error."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(p for p in sorted(path.rglob("*")) if p.is_file() and p.suffix in FORMATS)
+        elif path.is_file():
+            if path.suffix not in FORMATS:
+                known = ", ".join(sorted(FORMATS))
+                raise InputError(f"unknown RDF file type {path.suffix!r} (known: {known})", display_path(path))
+            found.append(path)
+        else:
+            raise InputError("no such file or folder", display_path(path))
+    # The same file named twice (directly and through its folder) is loaded once.
+    unique: dict[Path, Path] = {}
+    for p in found:
+        unique.setdefault(p.resolve(), p)
+    return list(unique.values())
+
+
+def load_file(dataset: Dataset, path: Path) -> LoadedFile:
+    rdflib_format, _ = FORMATS[path.suffix]
+    iri = graph_iri(path)
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise InputError(e.strerror or str(e), display_path(path)) from None
+    _check_utf8(path, data)
+    try:
+        if path.suffix in QUAD_SUFFIXES:
+            # Triples outside any graph block belong to the file's own graph.
+            before = len(dataset)
+            dataset.parse(data=data, format=rdflib_format, publicID=iri)
+            count = len(dataset) - before
+        else:
+            graph = dataset.graph(iri)
+            graph.parse(data=data, format=rdflib_format, publicID=path.resolve().as_uri())
+            count = len(graph)
+    except Exception as e:  # rdflib's parsers raise many types; each becomes a located syntax error
+        raise _located(path, e) from None
+    return LoadedFile(path, iri, count)
+
+
+def load_files(dataset: Dataset, paths: list[Path]) -> list[LoadedFile]:
+    return [load_file(dataset, p) for p in discover(paths)]
+
+
+def parse_graph(paths: list[Path]) -> Graph:
+    """All triples of the given files in one plain graph (for shapes and ontologies)."""
+    ds = Dataset()
+    load_files(ds, paths)
+    graph = Graph()
+    for ctx in ds.graphs():
+        for triple in ctx:
+            graph.add(triple)
+    for prefix, ns in ds.namespaces():
+        graph.bind(prefix, ns, override=False)
+    return graph
+
+
+def _check_utf8(path: Path, data: bytes) -> None:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        column = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
+        raise SourceSyntaxError(display_path(path), line, column, f"invalid UTF-8 byte 0x{data[e.start]:02x}") from None
+
+
+def _located(path: Path, error: Exception) -> SourceSyntaxError:
+    shown = display_path(path)
+    if isinstance(error, BadSyntax):
+        text, offset = error._str, error._i
+        if isinstance(text, bytes):
+            text = text.decode("utf-8", "replace")
+        line = text.count("\n", 0, offset) + 1
+        column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+        return SourceSyntaxError(shown, line, column, error._why)
+    if isinstance(error, json.JSONDecodeError):
+        return SourceSyntaxError(shown, error.lineno, error.colno, error.msg)
+    if isinstance(error, xml.sax.SAXParseException):
+        return SourceSyntaxError(shown, error.getLineNumber(), error.getColumnNumber() + 1, error.getMessage())
+    located = _locate_with_oxigraph(path)
+    if located is not None:
+        return located
+    return SourceSyntaxError(shown, None, None, str(error).strip() or type(error).__name__)
+
+
+def _locate_with_oxigraph(path: Path) -> SourceSyntaxError | None:
+    _, ox_format = FORMATS[path.suffix]
+    try:
+        for _ in ox.parse(path=str(path), format=ox_format, base_iri=path.resolve().as_uri()):
+            pass
+    except SyntaxError as e:
+        message = e.msg.split(": ", 1)[-1] if e.msg.startswith("Parser error") else e.msg
+        return SourceSyntaxError(display_path(path), e.lineno, e.offset, message)
+    return None

@@ -1,0 +1,34 @@
+"""The IRIs the KG mints, in one place."""
+
+from rdflib import Namespace
+
+BASE = "https://w3id.org/cohesion-kg/"
+
+CKG = Namespace(BASE + "ontology/")      # ontology terms
+ID = Namespace(BASE + "id/")             # things: id/{kind}/{slug}
+GRAPH = Namespace(BASE + "graph/")       # named graphs: one per source file, plus the inferred one
+SHAPES = Namespace(BASE + "shapes/")
+
+INFERRED_GRAPH = GRAPH["inferred"]
+
+SCHEMA = Namespace("https://schema.org/")
+EURIO = Namespace("http://data.europa.eu/s66#")
+ORG = Namespace("http://www.w3.org/ns/org#")
+
+# Prefixes offered to every query and serialisation, so users can write ckg:Project.
+PREFIXES = {
+    "ckg": str(CKG),
+    "id": str(ID),
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "dct": "http://purl.org/dc/terms/",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "prov": "http://www.w3.org/ns/prov#",
+    "schema": str(SCHEMA),
+    "org": str(ORG),
+    "eurio": str(EURIO),
+    "foaf": "http://xmlns.com/foaf/0.1/",
+    "sh": "http://www.w3.org/ns/shacl#",
+}

@@ -1,0 +1,65 @@
+"""Reasoning: the owlrl closure of ontology + data, kept apart in its own graph.
+
+Only what the closure adds is kept, and only statements about the KG's own resources and terms: owlrl also
+derives tautologies (x owl:sameAs x, C rdfs:subClassOf C) and facts about other vocabularies that nobody
+queries here and that would blur what the KG says.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import owlrl
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import OWL, RDF, RDFS
+
+from .errors import KGError
+from .namespaces import BASE
+
+ERROR_CLASS = URIRef("http://www.daml.org/2002/03/agents/agent-ont#ErrorMessage")
+ERROR_TEXT = URIRef("http://www.daml.org/2002/03/agents/agent-ont#error")
+
+REFLEXIVE_NOISE = {OWL.sameAs, RDFS.subClassOf, RDFS.subPropertyOf, OWL.equivalentClass, OWL.equivalentProperty}
+TRIVIAL_TYPES = {OWL.Thing, RDFS.Resource, OWL.NamedIndividual}
+
+
+class Inference(str, Enum):
+    NONE = "none"
+    RDFS = "rdfs"
+    OWLRL = "owlrl"
+
+
+class InconsistentKG(KGError):
+    exit_code = 1
+
+
+def closure(graph: Graph, mode: Inference) -> Graph:
+    """Return the triples the closure adds to `graph` (which is left unchanged)."""
+    inferred = Graph()
+    if mode is Inference.NONE:
+        return inferred
+    work = Graph()
+    for triple in graph:
+        work.add(triple)
+    semantics = owlrl.RDFS_Semantics if mode is Inference.RDFS else owlrl.OWLRL_Semantics
+    owlrl.DeductiveClosure(semantics, axiomatic_triples=False, datatype_axioms=False).expand(work)
+
+    errors = [str(o) for s in work.subjects(RDF.type, ERROR_CLASS) for o in work.objects(s, ERROR_TEXT)]
+    if errors:
+        raise InconsistentKG("the OWL RL closure is inconsistent: " + "; ".join(sorted(errors)))
+
+    for s, p, o in work:
+        if (s, p, o) in graph or not _worth_keeping(s, p, o):
+            continue
+        inferred.add((s, p, o))
+    return inferred
+
+
+def _worth_keeping(s, p, o) -> bool:
+    if isinstance(s, (Literal, BNode)) or not str(s).startswith(BASE):
+        return False
+    if s == o and p in REFLEXIVE_NOISE:
+        return False
+    if p == RDF.type and o in TRIVIAL_TYPES:
+        return False
+    return True

@@ -1,0 +1,124 @@
+"""The embedded store: pyoxigraph, in memory or on disk.
+
+On disk, each build is a folder under `var/stores/<build id>/` and `var/store` is a symbolic link to the
+current one. A build writes a new folder and switches the link with one atomic rename only when it is
+complete, so a failed or killed build leaves the previous store serving and intact.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import Dataset, Graph
+
+from .errors import InputError
+from .namespaces import PREFIXES
+
+DB_DIR = "oxigraph"
+META_FILE = "build.json"
+KEEP_BUILDS = 2  # the current build and the one before it
+
+
+@dataclass(frozen=True)
+class BuildInfo:
+    id: str
+    created: str  # ISO 8601, UTC
+    triples: int
+    graphs: int
+    inference: str
+    kg_version: str
+
+
+class KGStore:
+    """A pyoxigraph store holding the KG's named graphs, queried with the union of them as default graph."""
+
+    def __init__(self, store: ox.Store, info: BuildInfo | None = None, path: Path | None = None):
+        self.store = store
+        self.info = info
+        self.path = path
+
+    @classmethod
+    def in_memory(cls) -> KGStore:
+        return cls(ox.Store())
+
+    @classmethod
+    def open(cls, link: Path) -> KGStore:
+        """Open the current build behind `link` read-only, as server workers do."""
+        target = link.resolve()
+        meta = target / META_FILE
+        if not meta.is_file():
+            raise InputError("no built store here: run `kg build` first", str(link))
+        info = BuildInfo(**json.loads(meta.read_text()))
+        return cls(ox.Store.read_only(str(target / DB_DIR)), info, target)
+
+    def add_dataset(self, dataset: Dataset) -> None:
+        data = dataset.serialize(format="nquads", encoding="utf-8")
+        self.store.bulk_load(data, format=ox.RdfFormat.N_QUADS)
+
+    def add_graph(self, graph: Graph, name: str) -> None:
+        data = graph.serialize(format="nt", encoding="utf-8")
+        self.store.bulk_load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(name))
+
+    def __len__(self) -> int:
+        return len(self.store)
+
+    def named_graphs(self) -> list[str]:
+        return sorted(g.value for g in self.store.named_graphs())
+
+    def query(self, text: str, **options):
+        """Run a SPARQL query with the KG's prefixes and the union of its graphs as the default graph."""
+        options.setdefault("use_default_graph_as_union", True)
+        return self.store.query(text, prefixes=PREFIXES, **options)
+
+
+def write_build(stores_dir: Path, link: Path, fill, info_fields: dict) -> BuildInfo:
+    """Create a new on-disk build, fill it with `fill(KGStore)`, then switch `link` to it atomically."""
+    stores_dir.mkdir(parents=True, exist_ok=True)
+    build_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    target = stores_dir / build_id
+    partial = stores_dir / f".{build_id}.partial"
+    try:
+        kg_store = KGStore(ox.Store(str(partial / DB_DIR)), path=partial)
+        fill(kg_store)
+        kg_store.store.flush()
+        kg_store.store.optimize()
+        info = BuildInfo(
+            id=build_id,
+            created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            triples=len(kg_store),
+            graphs=len(kg_store.named_graphs()),
+            **info_fields,
+        )
+        del kg_store  # close RocksDB before the folder is renamed
+        (partial / META_FILE).write_text(json.dumps(asdict(info), indent=2) + "\n")
+        os.rename(partial, target)
+        _switch_link(link, target)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    _prune(stores_dir, keep=target)
+    return info
+
+
+def _switch_link(link: Path, target: Path) -> None:
+    link.parent.mkdir(parents=True, exist_ok=True)
+    tmp = link.with_name(link.name + ".switch")
+    if tmp.is_symlink() or tmp.exists():
+        tmp.unlink()
+    os.symlink(os.path.relpath(target, link.parent), tmp)
+    os.replace(tmp, link)  # atomic: readers see the old build or the new one, never neither
+
+
+def _prune(stores_dir: Path, keep: Path) -> None:
+    builds = sorted(p for p in stores_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+    for old in builds[:-KEEP_BUILDS]:
+        if old != keep:
+            shutil.rmtree(old, ignore_errors=True)
+    for leftover in stores_dir.glob(".*.partial"):
+        shutil.rmtree(leftover, ignore_errors=True)

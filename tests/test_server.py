@@ -1,0 +1,48 @@
+"""The SPARQL endpoint's protocol basics (the full conformance suite is the SPARQL endpoint issue's)."""
+
+from __future__ import annotations
+
+import json
+
+QUERY = "SELECT ?p WHERE { ?p a ckg:Project }"
+
+
+def test_get_query_defaults_to_sparql_json(client):
+    r = client.get("/sparql", query_string={"query": QUERY})
+    assert r.status_code == 200
+    assert r.mimetype == "application/sparql-results+json"
+    assert len(r.get_json()["results"]["bindings"]) == 4
+    assert "Accept" in r.headers["Vary"]
+
+
+def test_post_form_and_direct(client):
+    form = client.post("/sparql", data={"query": QUERY})
+    direct = client.post("/sparql", data=QUERY, content_type="application/sparql-query")
+    assert form.status_code == direct.status_code == 200
+    assert form.get_json() == direct.get_json()
+
+
+def test_content_negotiation_with_q_values(client):
+    r = client.get("/sparql", query_string={"query": QUERY}, headers={"Accept": "application/sparql-results+xml;q=0.5, text/csv"})
+    assert r.mimetype == "text/csv"
+    r = client.get("/sparql", query_string={"query": "CONSTRUCT WHERE { id:project/conet ?p ?o }"}, headers={"Accept": "text/turtle"})
+    assert r.mimetype == "text/turtle"
+    r = client.get("/sparql", query_string={"query": QUERY}, headers={"Accept": "image/png"})
+    assert r.status_code == 406
+
+
+def test_malformed_query_is_400_with_position(client):
+    r = client.get("/sparql", query_string={"query": "SELECT * WHERE {\n ?s ?p }"})
+    assert r.status_code == 400
+    assert r.get_data(as_text=True).startswith("query line 2 column")
+
+
+def test_wrong_content_type_is_415_and_update_is_refused(client):
+    assert client.post("/sparql", data="x", content_type="text/plain").status_code == 415
+    r = client.post("/sparql", data="INSERT DATA { <a:b> <a:c> <a:d> }", content_type="application/sparql-update")
+    assert r.status_code == 403 and "read-only" in r.get_data(as_text=True)
+
+
+def test_health_reports_the_store(client):
+    body = json.loads(client.get("/health").data)
+    assert body["status"] == "ok" and body["triples"] > 1000

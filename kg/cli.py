@@ -35,6 +35,10 @@ def main(argv: list[str] | None = None) -> int:
     except KGError as e:
         print(f"kg: error: {e}", file=sys.stderr)
         return e.exit_code
+    except OSError as e:  # the machine said no: a full disk, a folder that cannot be written
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"kg: error: {where}{e.strerror or e}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("kg: interrupted", file=sys.stderr)
         return 130

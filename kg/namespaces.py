@@ -15,9 +15,14 @@ SCHEMA = Namespace("https://schema.org/")
 EURIO = Namespace("http://data.europa.eu/s66#")
 ORG = Namespace("http://www.w3.org/ns/org#")
 
-# Prefixes offered to every query and serialisation, so users can write ckg:Project.
+# The kinds of things under id/; each gets a prefix, as SPARQL and Turtle names cannot contain "/".
+KINDS = ("project", "organisation", "participation", "city", "country", "programme", "role", "theme",
+         "output", "event", "source", "claim", "contradiction")
+
+# Prefixes offered to every query and serialisation, so users can write ckg:Project or project:conet.
 PREFIXES = {
     "ckg": str(CKG),
+    **{kind: f"{ID}{kind}/" for kind in KINDS},
     "id": str(ID),
     "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
     "rdfs": "http://www.w3.org/2000/01/rdf-schema#",

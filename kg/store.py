@@ -84,6 +84,7 @@ def write_build(stores_dir: Path, link: Path, fill, info_fields: dict) -> BuildI
     target = stores_dir / build_id
     partial = stores_dir / f".{build_id}.partial"
     try:
+        partial.mkdir()
         kg_store = KGStore(ox.Store(str(partial / DB_DIR)), path=partial)
         fill(kg_store)
         kg_store.store.flush()

@@ -92,7 +92,7 @@ QUERY = "SELECT ?p ?label WHERE { ?p a ckg:Project ; rdfs:label ?label FILTER(la
 def test_query_table(kg_cmd, built_store):
     done = kg_cmd("query", QUERY, "--store", str(built_store))
     assert done.returncode == 0, done.stderr
-    assert "id:project/conet" in done.stdout and "(4 rows)" in done.stdout
+    assert "project:conet" in done.stdout and "(4 rows)" in done.stdout
 
 
 def test_query_from_file_in_every_result_format(kg_cmd, built_store, tmp_path):
@@ -108,7 +108,7 @@ def test_query_from_file_in_every_result_format(kg_cmd, built_store, tmp_path):
 
 @pytest.mark.parametrize("fmt, rdflib_format", [("turtle", "turtle"), ("ntriples", "nt"), ("rdfxml", "xml"), ("jsonld", "json-ld")])
 def test_construct_in_every_graph_format(kg_cmd, built_store, fmt, rdflib_format):
-    done = kg_cmd("query", "CONSTRUCT WHERE { id:project/conet ?p ?o }", "--format", fmt, "--store", str(built_store))
+    done = kg_cmd("query", "CONSTRUCT WHERE { project:conet ?p ?o }", "--format", fmt, "--store", str(built_store))
     assert done.returncode == 0, done.stderr
     g = Graph().parse(data=done.stdout, format=rdflib_format)
     assert len(g) > 20

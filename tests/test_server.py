@@ -25,7 +25,7 @@ def test_post_form_and_direct(client):
 def test_content_negotiation_with_q_values(client):
     r = client.get("/sparql", query_string={"query": QUERY}, headers={"Accept": "application/sparql-results+xml;q=0.5, text/csv"})
     assert r.mimetype == "text/csv"
-    r = client.get("/sparql", query_string={"query": "CONSTRUCT WHERE { id:project/conet ?p ?o }"}, headers={"Accept": "text/turtle"})
+    r = client.get("/sparql", query_string={"query": "CONSTRUCT WHERE { project:conet ?p ?o }"}, headers={"Accept": "text/turtle"})
     assert r.mimetype == "text/turtle"
     r = client.get("/sparql", query_string={"query": QUERY}, headers={"Accept": "image/png"})
     assert r.status_code == 406

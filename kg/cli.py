@@ -117,9 +117,8 @@ def _validate(args) -> int:
     sources = load_sources(paths, data=args.paths or None, context=not args.no_context)
     shapes = parse_graph([paths.shapes])
     _, report, _ = check(sources, shapes, Inference(args.inference))
-    sys.stdout.write(render(report, args.format, color=sys.stdout.isatty()))
-    failing = report.count("Violation") + (report.count("Warning") if args.fail_on == "warning" else 0)
-    return 1 if failing else 0
+    sys.stdout.write(render(report, args.format, color=sys.stdout.isatty(), fail_on=args.fail_on))
+    return 1 if report.fails(args.fail_on) else 0
 
 
 def _open_store(args):

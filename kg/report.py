@@ -19,7 +19,7 @@ def short(iri: str) -> str:
     return iri
 
 
-def render_text(report: Report, color: bool = False) -> str:
+def render_text(report: Report, color: bool = False, fail_on: str = "violation") -> str:
     paint = (lambda s, c: f"{c}{s}{RESET}") if color else (lambda s, c: s)
     out = []
     for file, results in groupby(report.results, key=lambda r: r.file):
@@ -34,14 +34,20 @@ def render_text(report: Report, color: bool = False) -> str:
             if r.value:
                 out.append(f"      value {short(r.value)}")
             out.append(f"      shape {short(r.shape)} ({r.component})")
-    verdict = "conforms" if report.conforms else "does not conform"
+    if not report.conforms:
+        verdict = "does not conform"
+    elif report.fails(fail_on):
+        verdict = "conforms, but warnings fail this run (--fail-on warning)"
+    else:
+        verdict = "conforms"
     out.append(f"{verdict}: {report.summary()}")
     return "\n".join(out) + "\n"
 
 
-def render_json(report: Report, color: bool = False) -> str:
+def render_json(report: Report, color: bool = False, fail_on: str = "violation") -> str:
     doc = {
         "conforms": report.conforms,
+        "passed": not report.fails(fail_on),
         "counts": {s.lower(): report.count(s) for s in ("Violation", "Warning", "Info")},
         "results": [
             {
@@ -65,5 +71,5 @@ def render_json(report: Report, color: bool = False) -> str:
 RENDERERS = {"text": render_text, "json": render_json}
 
 
-def render(report: Report, fmt: str, color: bool = False) -> str:
-    return RENDERERS[fmt](report, color=color)
+def render(report: Report, fmt: str, color: bool = False, fail_on: str = "violation") -> str:
+    return RENDERERS[fmt](report, color=color, fail_on=fail_on)

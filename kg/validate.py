@@ -12,7 +12,12 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SH
 from rdflib.term import Node
 
+from . import sparql_cache
+
+sparql_cache.install()
+
 SEVERITY_ORDER = {"Violation": 0, "Warning": 1, "Info": 2}
+_NAMES = Graph()  # only for its namespace manager: literals show as "2"^^xsd:integer
 
 
 @dataclass(frozen=True, order=True)
@@ -39,6 +44,10 @@ class Report:
     @property
     def conforms(self) -> bool:
         return not any(r.severity == "Violation" for r in self.results)
+
+    def fails(self, fail_on: str = "violation") -> bool:
+        """Whether this report fails a gate set at `fail_on` ('violation' or 'warning')."""
+        return not self.conforms or (fail_on == "warning" and self.count("Warning") > 0)
 
     def count(self, severity: str) -> int:
         return sum(1 for r in self.results if r.severity == severity)
@@ -134,7 +143,7 @@ def _show(node) -> str:
     if isinstance(node, BNode):
         return "_:" + str(node)
     if isinstance(node, Literal):
-        return node.n3()
+        return node.n3(_NAMES.namespace_manager)
     return str(node)
 
 

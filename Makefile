@@ -5,10 +5,12 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 HOST   ?= 127.0.0.1
 STAMP  := $(VENV)/.installed
+WEB    := server/web
+WEBSTAMP := $(WEB)/node_modules/.installed
 
 .PHONY: setup build run test clean
 
-setup: $(STAMP)
+setup: $(STAMP) $(WEBSTAMP)
 
 # Reinstall only when the project's dependencies change.
 $(STAMP): pyproject.toml
@@ -16,6 +18,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
+
+# The query editor (YASGUI) and other front-end libraries come from the npm registry, pinned by the lock file.
+$(WEBSTAMP): $(WEB)/package.json $(WEB)/package-lock.json
+	cd $(WEB) && npm ci --no-audit --no-fund --loglevel=error
+	touch $(WEBSTAMP)
 
 build: setup
 	$(BIN)/kg build
@@ -27,4 +34,4 @@ test: setup
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) var .pytest_cache $(WEB)/node_modules

@@ -81,7 +81,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--timeout", type=float, default=30.0, help="query timeout in seconds")
+    p.add_argument("--timeout", type=float, default=30.0, help="query timeout in seconds (the query's process is killed)")
+    p.add_argument("--row-limit", type=int, default=10000, help="most solutions returned for one query; 0 for none")
+    p.add_argument("--max-query-bytes", type=int, default=64 * 1024, help="longer queries are refused with 413")
+    p.add_argument("--memory-limit", type=int, default=4096, metavar="MB", help="address space of a query process in MB; 0 for none")
+    p.add_argument("--allow-service", action="append", default=[], metavar="IRI", help="a SERVICE endpoint queries may call (repeatable)")
     p.add_argument("--store", type=Path, default=None)
     p.set_defaults(run=_serve)
     return parser
@@ -167,7 +171,16 @@ def _stats(args) -> int:
 def _serve(args) -> int:
     from server.run import serve
 
-    return serve(store=_paths(args).store, host=args.host, port=args.port, workers=args.workers, timeout=args.timeout)
+    for name in ("timeout", "row_limit", "max_query_bytes", "memory_limit"):
+        if getattr(args, name) < 0:
+            raise InputError("must not be negative", "--" + name.replace("_", "-"))
+    settings = {
+        "ROW_LIMIT": args.row_limit,
+        "MAX_QUERY_BYTES": args.max_query_bytes,
+        "MEMORY_LIMIT": args.memory_limit * 1024 * 1024,
+        "SERVICE_ALLOW": args.allow_service,
+    }
+    return serve(store=_paths(args).store, host=args.host, port=args.port, workers=args.workers, timeout=args.timeout, settings=settings)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -33,6 +33,7 @@ class BuildInfo:
     graphs: int
     inference: str
     kg_version: str
+    graph_sizes: dict = field(default_factory=dict)  # named graph IRI -> triples, for the service description
 
 
 class KGStore:
@@ -50,11 +51,11 @@ class KGStore:
     @classmethod
     def open(cls, link: Path) -> KGStore:
         """Open the current build behind `link` read-only, as server workers do."""
-        target = link.resolve()
-        meta = target / META_FILE
-        if not meta.is_file():
-            raise InputError("no built store here: run `kg build` first", str(link))
-        info = BuildInfo(**json.loads(meta.read_text()))
+        target, info = current_build(link)
+        return cls.open_build(target, info)
+
+    @classmethod
+    def open_build(cls, target: Path, info: BuildInfo) -> KGStore:
         return cls(ox.Store.read_only(str(target / DB_DIR)), info, target)
 
     def add_dataset(self, dataset: Dataset) -> None:
@@ -71,10 +72,23 @@ class KGStore:
     def named_graphs(self) -> list[str]:
         return sorted(g.value for g in self.store.named_graphs())
 
+    def graph_sizes(self) -> dict[str, int]:
+        query = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+        return {s["g"].value: int(s["n"].value) for s in self.store.query(query)}
+
     def query(self, text: str, **options):
         """Run a SPARQL query with the KG's prefixes and the union of its graphs as the default graph."""
         options.setdefault("use_default_graph_as_union", True)
         return self.store.query(text, prefixes=PREFIXES, **options)
+
+
+def current_build(link: Path) -> tuple[Path, BuildInfo]:
+    """The build folder `link` points to and its metadata, without opening the database."""
+    target = link.resolve()
+    meta = target / META_FILE
+    if not meta.is_file():
+        raise InputError("no built store here: run `kg build` first", str(link))
+    return target, BuildInfo(**json.loads(meta.read_text()))
 
 
 def write_build(stores_dir: Path, link: Path, fill, info_fields: dict) -> BuildInfo:
@@ -94,6 +108,7 @@ def write_build(stores_dir: Path, link: Path, fill, info_fields: dict) -> BuildI
             created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
             triples=len(kg_store),
             graphs=len(kg_store.named_graphs()),
+            graph_sizes=kg_store.graph_sizes(),
             **info_fields,
         )
         del kg_store  # close RocksDB before the folder is renamed

@@ -1,31 +1,61 @@
-"""Application factory: one blueprint per concern, the store opened once per process."""
+"""Application factory: one blueprint per concern; the KG reached through a Backend."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from flask import Flask, jsonify
+from flask_compress import Compress
+from flask_cors import CORS
 
 from kg.config import Paths
-from kg.store import KGStore
+
+from .backend import Backend
+
+WEB_MODULES = Path(__file__).parent / "web" / "node_modules"
+
+# Operators' knobs, documented in docs/operations.md; every one can be given to create_app or `kg serve`.
+DEFAULTS = {
+    "KG_STORE": None,  # a KGStore already open in this process (tests build one in memory)
+    "KG_STORE_PATH": None,  # else the store link of an on-disk build (default var/store)
+    "QUERY_TIMEOUT": 30.0,  # seconds a query may run before its process is killed
+    "ROW_LIMIT": 10000,  # most solutions returned for one query; 0 for none
+    "MAX_QUERY_BYTES": 64 * 1024,  # longer queries are refused with 413
+    "MEMORY_LIMIT": 0,  # bytes of address space for the query process; 0 for no bound
+    "SERVICE_ALLOW": [],  # SERVICE endpoints a query may call; none by default
+    "CACHE_BYTES": 64 * 1024 * 1024,  # answers kept per worker, per build
+    "CACHE_MAX_AGE": 300,  # seconds clients may reuse an answer without asking again
+    "WEB_MODULES": str(WEB_MODULES),
+    "COMPRESS_MIMETYPES": [
+        "text/html", "text/plain", "text/csv", "text/tab-separated-values", "text/turtle", "application/json",
+        "application/sparql-results+json", "application/sparql-results+xml", "application/n-triples",
+        "application/rdf+xml", "application/ld+json", "application/javascript", "text/css",
+    ],
+    "COMPRESS_MIN_SIZE": 1024,
+}
 
 
 def create_app(config: dict | None = None) -> Flask:
-    """Create the app. `config` may hold KG_STORE (a KGStore, e.g. built in memory by tests) or
-    KG_STORE_PATH (the store link of an on-disk build, opened read-only)."""
     app = Flask(__name__)
-    app.config.update(KG_STORE=None, KG_STORE_PATH=str(Paths().store), QUERY_TIMEOUT=30.0)
+    app.config.update(DEFAULTS)
     app.config.update(config or {})
-    if app.config["KG_STORE"] is None:
-        app.config["KG_STORE"] = KGStore.open(Path(app.config["KG_STORE_PATH"]))
+    if app.config["KG_STORE"] is not None:
+        backend = Backend.for_store(app.config["KG_STORE"], app.config["QUERY_TIMEOUT"], app.config["MEMORY_LIMIT"])
+    else:
+        link = Path(app.config["KG_STORE_PATH"] or Paths().store)
+        backend = Backend.for_path(link, app.config["QUERY_TIMEOUT"], app.config["MEMORY_LIMIT"])
+    app.config["KG_BACKEND"] = backend
 
+    from .sparql import LIMIT_HEADERS
     from .sparql import bp as sparql_bp
 
     app.register_blueprint(sparql_bp)
+    # Any web page may query the KG from a browser; the limit headers and ETag are readable there too.
+    CORS(app, resources={r"/sparql": {"origins": "*"}}, send_wildcard=True, expose_headers=LIMIT_HEADERS + ["ETag"], max_age=86400)
+    Compress(app)
 
     @app.get("/health")
     def health():
-        store = app.config["KG_STORE"]
-        return jsonify(status="ok", build=store.info.id if store.info else None, triples=len(store))
+        return jsonify(status="ok", build=backend.build_id, triples=backend.triples)
 
     return app

@@ -7,12 +7,13 @@ from pathlib import Path
 from gunicorn.app.base import BaseApplication
 
 from kg.errors import InputError
-from kg.store import KGStore
+from kg.store import current_build
 
 
 class _Gunicorn(BaseApplication):
-    def __init__(self, options: dict, store_path: Path, query_timeout: float):
+    def __init__(self, options: dict, store_path: Path, query_timeout: float, settings: dict):
         self.options = options
+        self.settings = settings
         self.store_path = store_path
         self.query_timeout = query_timeout
         super().__init__()
@@ -25,11 +26,11 @@ class _Gunicorn(BaseApplication):
         from .app import create_app
 
         # Each worker opens the store read-only itself after the fork.
-        return create_app({"KG_STORE_PATH": str(self.store_path), "QUERY_TIMEOUT": self.query_timeout})
+        return create_app({"KG_STORE_PATH": str(self.store_path), "QUERY_TIMEOUT": self.query_timeout, **self.settings})
 
 
-def serve(store: Path, host: str, port: int, workers: int, timeout: float) -> int:
-    KGStore.open(store)  # fail early, in the foreground, if there is no build to serve
+def serve(store: Path, host: str, port: int, workers: int, timeout: float, settings: dict | None = None) -> int:
+    current_build(store)  # fail early, in the foreground, if there is no build to serve
     if workers < 1:
         raise InputError("must be at least 1", "--workers")
     options = {
@@ -38,7 +39,8 @@ def serve(store: Path, host: str, port: int, workers: int, timeout: float) -> in
         # gunicorn's own timeout is the backstop that recycles a worker stuck past the query timeout.
         "timeout": int(timeout) + 30,
         "accesslog": "-",
+        "control_socket_disable": True,
     }
     print(f"serving {store.resolve()} on http://{host}:{port}/sparql with {workers} workers")
-    _Gunicorn(options, store, timeout).run()
+    _Gunicorn(options, store, timeout, settings or {}).run()
     return 0

@@ -1,0 +1,170 @@
+"""Query execution in a child process that can be stopped.
+
+Oxigraph offers no way to cancel a running query from Python, so each server worker hands its queries to one
+child process and waits at most the query timeout. A query that overruns, or that exhausts the child's memory
+bound, ends with the child (SIGKILL / allocation failure): the CPU is free again at once, the client gets a
+503 that says why, and the next query starts a fresh child. Results are serialised in the child, so only bytes
+cross the pipe.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import multiprocessing
+import os
+import sys
+import traceback
+import resource
+import signal
+from dataclasses import dataclass, field
+from typing import Callable
+
+import pyoxigraph as ox
+
+from kg import query as q
+from kg.errors import QueryError
+from kg.namespaces import PREFIXES
+from kg.sparql_text import with_row_limit
+
+
+@dataclass(frozen=True)
+class QueryJob:
+    text: str
+    default_graphs: tuple[str, ...] = ()
+    named_graphs: tuple[str, ...] = ()
+    result_format: str | None = None  # format name for SELECT/ASK, None when the client accepts none
+    graph_format: str | None = None  # format name for CONSTRUCT/DESCRIBE
+    row_limit: int = 0  # 0: no limit
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: bytes
+    media_type: str = "text/plain"
+    kind: str = ""
+    rows: int | None = None  # solutions returned, for SELECT
+    limited: bool = False  # the row limit was imposed on this query
+    headers: dict = field(default_factory=dict)
+
+    @property
+    def truncated(self) -> bool:
+        return self.limited and self.rows is not None and self.rows >= self.limit_value
+
+    @property
+    def limit_value(self) -> int:
+        return int(self.headers.get("limit", 0))
+
+
+def execute(store, job: QueryJob) -> Answer:
+    """Run one query job against `store` and serialise the answer (in the child, or in-process)."""
+    text, limited = (job.text, False)
+    if job.row_limit:
+        capped, limited = with_row_limit(job.text, job.row_limit)
+        text = capped if limited else job.text
+    options = {}
+    if job.default_graphs:
+        options["default_graph"] = [ox.NamedNode(g) for g in job.default_graphs]
+        options["use_default_graph_as_union"] = False
+    if job.named_graphs:
+        options["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs]
+    try:
+        result = q.run(store, text, **options)
+    except QueryError as e:
+        if limited:  # the capped text must never be blamed for an error: judge the client's own text
+            return execute(store, QueryJob(**{**job.__dict__, "row_limit": 0}))
+        return Answer(400, _message(f"{e.where}: {e.message}" if e.where else e.message))
+    kind = q.kind_of(result)
+    name = job.graph_format if kind == "graph" else job.result_format
+    formats = q.formats_for(kind)
+    if name is None or name not in formats:
+        offered = ", ".join(f.media_type for n, f in formats.items() if n != "table")
+        return Answer(406, _message(f"the query returns {'a graph' if kind == 'graph' else 'solutions'}; none of the accepted media types fits; available: {offered}"))
+    fmt = formats[name]
+    try:
+        body = q.serialize(result, fmt)
+    except OSError as e:
+        return Answer(500, _message(f"the query failed while running: {e}"))
+    rows = _count_rows(body, fmt) if kind == "select" and limited else None
+    return Answer(200, body, fmt.media_type, kind, rows, limited, {"limit": str(job.row_limit)} if limited else {})
+
+
+def _count_rows(body: bytes, fmt: q.Format) -> int:
+    if fmt.name == "csv":  # lossy for Oxigraph's parser; quoted newlines need a real CSV reader
+        return max(0, sum(1 for _ in csv.reader(io.StringIO(body.decode("utf-8")))) - 1)
+    if fmt.name == "tsv":  # newlines inside values are escaped as \n
+        return max(0, body.count(b"\n") - 1)
+    return sum(1 for _ in ox.parse_query_results(body, format=fmt.writer))
+
+
+def _message(text: str) -> bytes:
+    return (text.rstrip() + "\n").encode("utf-8")
+
+
+class Runner:
+    """Runs jobs in a child process, stopping any job that outlasts `timeout` seconds."""
+
+    def __init__(self, open_store: Callable[[], object], timeout: float, memory_limit: int = 0):
+        self.open_store = open_store
+        self.timeout = timeout
+        self.memory_limit = memory_limit  # bytes of address space for the child; 0: no bound
+        self._context = multiprocessing.get_context("fork")
+        self._child = None
+        self._conn = None
+
+    def run(self, job: QueryJob) -> Answer:
+        if self._child is None or not self._child.is_alive():
+            self._start()
+        try:
+            self._conn.send(job)
+            if self._conn.poll(self.timeout):
+                return self._conn.recv()
+        except (EOFError, BrokenPipeError, ConnectionResetError, OSError):
+            self._stop()
+            return Answer(503, _message("the query used more memory than this endpoint allows and was stopped"))
+        self._stop()
+        return Answer(
+            503,
+            _message(f"the query ran longer than the {self.timeout:g} s limit and was stopped; narrow it down or add a LIMIT"),
+            headers={"retry-after": "5"},
+        )
+
+    def close(self) -> None:
+        self._stop()
+
+    def _start(self) -> None:
+        parent, child = self._context.Pipe()
+        self._child = self._context.Process(target=_child_main, args=(child, self.open_store, self.memory_limit), daemon=True)
+        self._child.start()
+        child.close()
+        self._conn = parent
+
+    def _stop(self) -> None:
+        if self._child is not None and self._child.is_alive():
+            os.kill(self._child.pid, signal.SIGKILL)
+        if self._child is not None:
+            self._child.join(5)
+        if self._conn is not None:
+            self._conn.close()
+        self._child = self._conn = None
+
+
+def _child_main(conn, open_store, memory_limit: int) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if memory_limit:
+        resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
+    store = open_store()
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            answer = execute(store, job)
+        except MemoryError:
+            answer = Answer(503, _message("the query used more memory than this endpoint allows and was stopped"))
+        except Exception as e:  # logged for the operator; the client gets a message, never a traceback
+            traceback.print_exc(file=sys.stderr)
+            answer = Answer(500, _message(f"internal error while running the query ({type(e).__name__}); it has been logged"))
+        conn.send(answer)

@@ -1,0 +1,212 @@
+"""The SPARQL endpoint: protocol, negotiation, limits that really stop work, description, caching, browsers."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import os
+import time
+from pathlib import Path
+
+import pytest
+from rdflib import Graph, URIRef
+from rdflib.namespace import Namespace
+
+from server import create_app
+
+SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "conformance"
+PROJECTS = "SELECT ?p WHERE { ?p a ckg:Project } ORDER BY ?p"
+# A cartesian product of the KG with itself three times: ~10^11 solutions, never finishes on its own.
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+
+
+@pytest.fixture()
+def make_client(store):
+    apps = []
+
+    def make(**config):
+        app = create_app({"KG_STORE": store, "TESTING": True, **config})
+        apps.append(app)
+        return app.test_client()
+
+    yield make
+    for app in apps:
+        app.config["KG_BACKEND"].close()
+
+
+def test_service_description_conforms_to_the_sd_void_shapes(client):
+    import pyshacl
+
+    r = client.get("/sparql", headers={"Accept": "text/turtle"})
+    assert r.status_code == 200 and r.mimetype == "text/turtle"
+    g = Graph().parse(data=r.data, format="turtle")
+    assert (URIRef("http://localhost/sparql"), SD.endpoint, URIRef("http://localhost/sparql")) in g
+    shapes = SHARED / "void-sd" / "sd-void-shacl.ttl"
+    if not shapes.is_file():
+        pytest.fail(f"conformance shapes missing: {shapes}")
+    conforms, _, text = pyshacl.validate(g, shacl_graph=Graph().parse(shapes), inference="none")
+    assert conforms, text
+    names = {str(o) for o in g.objects(None, SD.name)}
+    assert "https://w3id.org/cohesion-kg/graph/data/projects/conet" in names
+    assert "https://w3id.org/cohesion-kg/graph/inferred" in names
+    limits = {str(p).rsplit("/", 1)[-1]: str(o) for p, o in g.predicate_objects(URIRef("http://localhost/sparql"))}
+    assert limits["queryTimeout"] == "30.0" and limits["rowLimit"] == "10000"
+
+
+@pytest.mark.parametrize("accept, fmt", [("application/ld+json", "json-ld"), ("application/rdf+xml", "xml"), ("application/n-triples", "nt")])
+def test_service_description_in_other_rdf_formats(client, accept, fmt):
+    r = client.get("/sparql", headers={"Accept": accept})
+    assert r.mimetype == accept
+    assert len(Graph().parse(data=r.data, format=fmt)) > 20
+
+
+def test_browsers_get_the_query_editor_with_examples(client):
+    r = client.get("/sparql", headers={"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"})
+    assert r.status_code == 200 and r.mimetype == "text/html"
+    page = r.get_data(as_text=True)
+    assert "/vendor/@zazuko/yasgui/build/yasgui.min.js" in page
+    assert "Who worked with whom" in page and "PREFIX ckg:" in page
+    js = client.get("/vendor/@zazuko/yasgui/build/yasgui.min.js")
+    assert js.status_code == 200 and len(js.data) > 100_000, "run `make setup` to install the query editor"
+    assert client.get("/vendor/../../app.py").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "accept, expected",
+    [
+        ("application/sparql-results+xml", "application/sparql-results+xml"),
+        ("text/csv;q=0.9, text/tab-separated-values", "text/tab-separated-values"),
+        ("text/*", "text/csv"),
+        ("*/*", "application/sparql-results+json"),
+        ("application/json;q=0.1, application/sparql-results+json", "application/sparql-results+json"),
+        ("image/png, text/tab-separated-values;q=0.2", "text/tab-separated-values"),
+    ],
+)
+def test_content_negotiation_for_solutions(client, accept, expected):
+    r = client.get("/sparql", query_string={"query": PROJECTS}, headers={"Accept": accept})
+    assert r.status_code == 200 and r.mimetype == expected
+    assert "Accept" in r.headers["Vary"]
+
+
+@pytest.mark.parametrize("accept, expected", [("application/ld+json", "application/ld+json"), ("application/rdf+xml", "application/rdf+xml"), ("*/*", "text/turtle")])
+def test_content_negotiation_for_graphs(client, accept, expected):
+    r = client.get("/sparql", query_string={"query": "DESCRIBE project:conet"}, headers={"Accept": accept})
+    assert r.status_code == 200 and r.mimetype == expected
+
+
+def test_format_parameter_for_links(client):
+    assert client.get("/sparql", query_string={"query": PROJECTS, "format": "csv"}).mimetype == "text/csv"
+    assert client.get("/sparql", query_string={"query": PROJECTS, "format": "application/sparql-results+xml"}).mimetype == "application/sparql-results+xml"
+    r = client.get("/sparql", query_string={"query": PROJECTS, "format": "turtle"})
+    assert r.status_code == 406  # a graph format for solutions
+    assert client.get("/sparql", query_string={"query": PROJECTS, "format": "pdf"}).status_code == 400
+
+
+def test_406_when_nothing_fits(client):
+    r = client.get("/sparql", query_string={"query": PROJECTS}, headers={"Accept": "image/png"})
+    assert r.status_code == 406 and "available" in r.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "kwargs, status, message",
+    [
+        ({"method": "GET", "query_string": {"query": "SELECT * WHERE {\n ?s ?p }"}}, 400, "query line 2 column"),
+        ({"method": "GET", "query_string": {"query": ["ASK {}", "ASK {}"]}}, 400, "more than once"),
+        ({"method": "GET", "query_string": {"query": "  "}}, 400, "missing 'query'"),
+        ({"method": "POST", "data": b"\xff\xfe", "content_type": "application/sparql-query"}, 400, "UTF-8"),
+        ({"method": "POST", "data": "ASK {}", "content_type": "text/plain"}, 415, "unsupported content type"),
+        ({"method": "POST", "data": "INSERT DATA { <a:b> <a:c> <a:d> }", "content_type": "application/sparql-update"}, 403, "read-only"),
+        ({"method": "POST", "data": {"update": "CLEAR ALL"}}, 403, "read-only"),
+        ({"method": "GET", "query_string": {"query": "LOAD <http://example.org/x>"}}, 403, "LOAD is SPARQL Update"),
+        ({"method": "GET", "query_string": {"query": "PREFIX x: <http://ex/> DELETE WHERE { ?s ?p ?o }"}}, 403, "DELETE"),
+        ({"method": "GET", "query_string": {"query": "SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }"}}, 403, "SERVICE <http://127.0.0.1:9/sparql> is not allowed"),
+        ({"method": "GET", "query_string": {"query": "SELECT * WHERE { SERVICE ?endpoint { ?s ?p ?o } }"}}, 403, "variable endpoint"),
+        ({"method": "PUT", "data": "x"}, 405, ""),
+    ],
+)
+def test_bad_requests_get_the_right_status_and_a_clear_message(client, kwargs, status, message):
+    method = kwargs.pop("method")
+    r = client.open("/sparql", method=method, **kwargs)
+    assert r.status_code == status
+    assert message in r.get_data(as_text=True)
+    assert "Traceback" not in r.get_data(as_text=True)
+
+
+def test_oversized_query_is_413(make_client):
+    c = make_client(MAX_QUERY_BYTES=100)
+    r = c.post("/sparql", data="ASK { " + "?s ?p ?o . " * 20 + "}", content_type="application/sparql-query")
+    assert r.status_code == 413
+
+
+def test_dataset_parameters_choose_the_graphs(client):
+    conet = "https://w3id.org/cohesion-kg/graph/data/projects/conet"
+    r = client.get("/sparql", query_string={"query": PROJECTS, "default-graph-uri": conet})
+    assert [b["p"]["value"] for b in r.get_json()["results"]["bindings"]] == ["https://w3id.org/cohesion-kg/id/project/conet"]
+    q = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+    r = client.get("/sparql", query_string={"query": q, "named-graph-uri": conet})
+    assert [b["g"]["value"] for b in r.get_json()["results"]["bindings"]] == [conet]
+
+
+def test_row_limit_cuts_and_announces(make_client):
+    c = make_client(ROW_LIMIT=3)
+    r = c.get("/sparql", query_string={"query": "SELECT ?s WHERE { ?s a ckg:City }"})
+    assert len(r.get_json()["results"]["bindings"]) == 3
+    assert r.headers["KG-Row-Limit"] == "3" and r.headers["KG-Results-Truncated"] == "true"
+    r = c.get("/sparql", query_string={"query": "SELECT ?s WHERE { ?s a ckg:City } LIMIT 2", "format": "csv"})
+    assert len(list(csv.reader(io.StringIO(r.get_data(as_text=True))))) == 3  # header + 2
+    assert "KG-Results-Truncated" not in r.headers
+    r = c.get("/sparql", query_string={"query": PROJECTS.replace("ORDER BY ?p", "") + " VALUES ?p { project:conet project:crisco }"})
+    assert r.status_code == 200 and len(r.get_json()["results"]["bindings"]) == 2
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as f:  # a zombie is dead for our purpose
+        return f.read().split()[2] != "Z"
+
+
+def test_timeout_stops_the_work_and_the_endpoint_keeps_answering(make_client):
+    c = make_client(QUERY_TIMEOUT=1.0)
+    c.get("/sparql", query_string={"query": "ASK {}"})  # start the query process
+    runner = next(iter(c.application.config["KG_BACKEND"]._runners.values()))
+    pid = runner._child.pid
+    started = time.monotonic()
+    r = c.get("/sparql", query_string={"query": RUNAWAY})
+    elapsed = time.monotonic() - started
+    assert r.status_code == 503 and "1 s limit" in r.get_data(as_text=True)
+    assert r.headers["Retry-After"] == "5"
+    assert elapsed < 5
+    assert not _alive(pid), "the process that ran the runaway query still exists"
+    ok = c.get("/sparql", query_string={"query": PROJECTS})
+    assert ok.status_code == 200 and len(ok.get_json()["results"]["bindings"]) == 4
+
+
+def test_etag_and_last_modified_tied_to_the_build(client):
+    r = client.get("/sparql", query_string={"query": PROJECTS})
+    etag, modified = r.headers["ETag"], r.headers["Last-Modified"]
+    assert r.headers["KG-Build"] and "max-age" in r.headers["Cache-Control"]
+    again = client.get("/sparql", query_string={"query": PROJECTS}, headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b""
+    other = client.get("/sparql", query_string={"query": PROJECTS}, headers={"Accept": "text/csv"})
+    assert other.headers["ETag"] != etag
+    assert modified
+
+
+def test_cors_for_browser_clients(client):
+    r = client.get("/sparql", query_string={"query": PROJECTS}, headers={"Origin": "https://example.org"})
+    assert r.headers["Access-Control-Allow-Origin"] == "*"
+    assert "KG-Row-Limit" in r.headers["Access-Control-Expose-Headers"]
+    pre = client.options("/sparql", headers={"Origin": "https://example.org", "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"})
+    assert pre.status_code == 200 and "POST" in pre.headers["Access-Control-Allow-Methods"]
+
+
+def test_gzip_when_the_client_accepts_it(client):
+    q = "CONSTRUCT WHERE { ?s ?p ?o }"
+    r = client.get("/sparql", query_string={"query": q}, headers={"Accept-Encoding": "gzip", "Accept": "application/n-triples"})
+    assert r.headers["Content-Encoding"] == "gzip"
+    assert len(Graph().parse(data=gzip.decompress(r.data).decode(), format="nt")) > 5000

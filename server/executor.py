@@ -36,6 +36,7 @@ class QueryJob:
     result_format: str | None = None  # format name for SELECT/ASK, None when the client accepts none
     graph_format: str | None = None  # format name for CONSTRUCT/DESCRIBE
     row_limit: int = 0  # 0: no limit
+    base_iri: str | None = None  # relative IRIs in the query resolve against it (the endpoint's URL)
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ def execute(store, job: QueryJob) -> Answer:
     if job.row_limit:
         capped, limited = with_row_limit(job.text, job.row_limit)
         text = capped if limited else job.text
-    options = {}
+    options = {"base_iri": job.base_iri} if job.base_iri else {}
     if job.default_graphs:
         options["default_graph"] = [ox.NamedNode(g) for g in job.default_graphs]
         options["use_default_graph_as_union"] = False

@@ -57,6 +57,7 @@ def sparql():
         result_format=_choose(q.RESULT_FORMATS, params.get("format")),
         graph_format=_choose(q.GRAPH_FORMATS, params.get("format")),
         row_limit=current_app.config["ROW_LIMIT"],
+        base_iri=request.base_url,
     )
     if job.result_format is None and job.graph_format is None:
         raise ProtocolError(406, "none of the accepted media types fits a query result; available: " + ", ".join(_offered()))

@@ -17,7 +17,7 @@ import sys
 import traceback
 import resource
 import signal
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import pyoxigraph as ox
@@ -45,17 +45,9 @@ class Answer:
     body: bytes
     media_type: str = "text/plain"
     kind: str = ""
-    rows: int | None = None  # solutions returned, for SELECT
+    rows: int | None = None  # solutions returned, counted for SELECT when the row limit was imposed
     limited: bool = False  # the row limit was imposed on this query
-    headers: dict = field(default_factory=dict)
-
-    @property
-    def truncated(self) -> bool:
-        return self.limited and self.rows is not None and self.rows >= self.limit_value
-
-    @property
-    def limit_value(self) -> int:
-        return int(self.headers.get("limit", 0))
+    retry_after: int | None = None  # seconds, for a 503
 
 
 def execute(store, job: QueryJob) -> Answer:
@@ -88,7 +80,7 @@ def execute(store, job: QueryJob) -> Answer:
     except OSError as e:
         return Answer(500, _message(f"the query failed while running: {e}"))
     rows = _count_rows(body, fmt) if kind == "select" and limited else None
-    return Answer(200, body, fmt.media_type, kind, rows, limited, {"limit": str(job.row_limit)} if limited else {})
+    return Answer(200, body, fmt.media_type, kind, rows, limited)
 
 
 def _count_rows(body: bytes, fmt: q.Format) -> int:
@@ -128,7 +120,7 @@ class Runner:
         return Answer(
             503,
             _message(f"the query ran longer than the {self.timeout:g} s limit and was stopped; narrow it down or add a LIMIT"),
-            headers={"retry-after": "5"},
+            retry_after=5,
         )
 
     def close(self) -> None:

@@ -73,7 +73,8 @@ def sparql():
             _cache().put((backend.build_id, job), answer)
     if answer.status != 200:
         response = Response(answer.body, status=answer.status, content_type="text/plain; charset=utf-8")
-        response.headers.update({k.title(): v for k, v in answer.headers.items() if k == "retry-after"})
+        if answer.retry_after:
+            response.headers["Retry-After"] = str(answer.retry_after)
         return _decorate(response, None)
     response = Response(answer.body, content_type=_content_type(answer.media_type))
     if answer.limited and answer.rows is not None and answer.rows >= job.row_limit:

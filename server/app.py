@@ -11,6 +11,7 @@ from flask_cors import CORS
 from kg.config import Paths
 
 from .backend import Backend
+from .response_cache import ResponseCache
 
 WEB_MODULES = Path(__file__).parent / "web" / "node_modules"
 
@@ -23,7 +24,8 @@ DEFAULTS = {
     "MAX_QUERY_BYTES": 64 * 1024,  # longer queries are refused with 413
     "MEMORY_LIMIT": 0,  # bytes of address space for the query process; 0 for no bound
     "SERVICE_ALLOW": [],  # SERVICE endpoints a query may call; none by default
-    "CACHE_BYTES": 64 * 1024 * 1024,  # answers kept per worker, per build
+    "CACHE_BYTES": 64 * 1024 * 1024,  # answers kept per worker, per build (any method)
+    "RESPONSE_CACHE_BYTES": 32 * 1024 * 1024,  # whole GET responses served before Flask; 0 turns it off
     "CACHE_MAX_AGE": 300,  # seconds clients may reuse an answer without asking again
     "WEB_MODULES": str(WEB_MODULES),
     "COMPRESS_MIMETYPES": [
@@ -53,6 +55,8 @@ def create_app(config: dict | None = None) -> Flask:
     # Any web page may query the KG from a browser; the limit headers and ETag are readable there too.
     CORS(app, resources={r"/sparql": {"origins": "*"}}, send_wildcard=True, expose_headers=LIMIT_HEADERS + ["ETag"], max_age=86400)
     Compress(app)
+    if app.config["RESPONSE_CACHE_BYTES"]:
+        app.wsgi_app = ResponseCache(app.wsgi_app, "/sparql", app.config["RESPONSE_CACHE_BYTES"])
 
     @app.get("/health")
     def health():

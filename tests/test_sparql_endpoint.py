@@ -210,3 +210,20 @@ def test_gzip_when_the_client_accepts_it(client):
     r = client.get("/sparql", query_string={"query": q}, headers={"Accept-Encoding": "gzip", "Accept": "application/n-triples"})
     assert r.headers["Content-Encoding"] == "gzip"
     assert len(Graph().parse(data=gzip.decompress(r.data).decode(), format="nt")) > 5000
+
+
+def test_repeated_gets_are_answered_from_the_response_cache_with_the_same_headers(make_client):
+    c = make_client()
+    headers = {"Accept": "text/csv", "Origin": "https://example.org", "Accept-Encoding": "identity"}
+    first = c.get("/sparql", query_string={"query": PROJECTS}, headers=headers)
+    backend = c.application.config["KG_BACKEND"]
+    runs = []
+    original = backend.run
+    backend.run = lambda job: runs.append(job) or original(job)
+    second = c.get("/sparql", query_string={"query": PROJECTS}, headers=headers)
+    assert runs == [], "a repeated GET reached the query process"
+    assert second.data == first.data and second.headers["ETag"] == first.headers["ETag"]
+    assert second.headers["Access-Control-Allow-Origin"] == "*" and second.mimetype == "text/csv"
+    assert c.get("/sparql", query_string={"query": PROJECTS}, headers={**headers, "If-None-Match": first.headers["ETag"]}).status_code == 304
+    other = c.get("/sparql", query_string={"query": PROJECTS}, headers={"Accept": "application/sparql-results+xml"})
+    assert other.mimetype == "application/sparql-results+xml" and len(runs) == 1

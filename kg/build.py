@@ -76,7 +76,13 @@ def _data_files(paths: Paths) -> list[Path]:
 
 
 def check(sources: Sources, shapes: Graph, inference: Inference) -> tuple[Graph, Report, dict[str, float]]:
-    """Reason and validate loaded sources; the data graph validated is asserted plus inferred triples."""
+    """Reason and validate loaded sources; the data graph validated is asserted plus inferred triples.
+    The checks SHACL cannot express (kg.checks) run on the asserted triples and join the same report."""
+    from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+
+    from . import checks
+    from .load import FORMATS, QUAD_SUFFIXES
+
     timings = {}
     t = time.perf_counter()
     data = sources.union()
@@ -84,11 +90,23 @@ def check(sources: Sources, shapes: Graph, inference: Inference) -> tuple[Graph,
     timings["reason"] = time.perf_counter() - t
 
     t = time.perf_counter()
+    findings = checks.find(data)  # before the closure joins: an inferred type must not describe a dangling IRI
+    timings["checks"] = time.perf_counter() - t
+
+    t = time.perf_counter()
     for triple in inferred:
         data.add(triple)
     report_graph = validate(data, shapes)
-    origin = Origin(sources.dataset, {f.graph: f.path for f in sources.files})
-    report = read_report(report_graph, data, origin)
+    graphs = {f.graph: f.path for f in sources.files}
+    for f in sources.files:  # the named graphs a TriG or N-Quads file declares are that file's too
+        if f.path.suffix in QUAD_SUFFIXES:
+            own = Dataset()
+            own.parse(f.path, format=FORMATS[f.path.suffix][0], publicID=f.graph)
+            for ctx in own.graphs():
+                if ctx.identifier != DATASET_DEFAULT_GRAPH_ID:
+                    graphs.setdefault(ctx.identifier, f.path)
+    origin = Origin(sources.dataset, graphs)
+    report = checks.merge(read_report(report_graph, data, origin), findings, data, origin)
     timings["validate"] = time.perf_counter() - t
     return inferred, report, timings
 

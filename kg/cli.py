@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -17,8 +18,40 @@ from . import __version__
 from .config import Paths
 from .errors import InputError, KGError, ValidationFailed
 from .reason import Inference
+from .report import RENDERERS, describe
 
 INFERENCE_CHOICES = [m.value for m in Inference]
+
+VALIDATE_DESCRIPTION = """\
+Validate RDF files or folders (default: the KG's data/) against the SHACL shapes in shapes/, together with
+the ontology and, unless --no-context, the rest of the KG's data, so links to existing entities resolve.
+Besides the shapes, three checks: a dangling IRI (an id/ IRI used as an object that nothing describes,
+violation), a duplicate entity (same English label and class under two IRIs, warning), a shared Wikidata
+link (schema:sameAs to one Wikidata entity from two resources, violation). Results name the file and line
+of the node, its label, the path, the value, the shape and the severity. See docs/validation.md."""
+
+
+def _validate_epilog() -> str:
+    formats = "\n".join(f"  {name:<7} {describe(name)}" for name in RENDERERS)
+    return (
+        "formats (--format for standard output, -o FORMAT=PATH for files; one run can write several):\n"
+        f"{formats}\n\n"
+        "exit codes:\n"
+        "  0  conforms: no violations (and no warnings, with --fail-on warning)\n"
+        "  1  violations (or warnings with --fail-on warning), or an inconsistent KG under --inference owlrl\n"
+        "  2  the input could not be read: a syntax error (reported as file:line:column), a missing file or\n"
+        "     folder, an unknown file type or option; a json, junit or github report on standard output, and\n"
+        "     every -o file, then carries the error instead of results"
+    )
+
+
+def _output_spec(text: str) -> tuple[str, Path]:
+    fmt, sep, path = text.partition("=")
+    if not sep or not path:
+        raise argparse.ArgumentTypeError(f"expected FORMAT=PATH, e.g. junit=kg-validate.xml, not {text!r}")
+    if fmt not in RENDERERS:
+        raise argparse.ArgumentTypeError(f"unknown format {fmt!r} (choose from {', '.join(RENDERERS)})")
+    return fmt, Path(path)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -58,12 +91,26 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--store", type=Path, default=None, help="where the store link goes (default: var/store)")
     p.set_defaults(run=_build)
 
-    p = sub.add_parser("validate", help="validate RDF files or folders against the shapes (default: data/)")
-    p.add_argument("paths", nargs="*", type=Path, metavar="PATH")
+    p = sub.add_parser(
+        "validate",
+        help="validate RDF files or folders against the shapes (default: data/)",
+        description=VALIDATE_DESCRIPTION,
+        epilog=_validate_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="Turtle, TriG, JSON-LD, N-Triples (...) files or folders (default: data/)")
     p.add_argument("--inference", choices=INFERENCE_CHOICES, default="none", help="reason before validating (default: none)")
-    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.add_argument("--format", choices=list(RENDERERS), default="text", help="report format on standard output (default: text)")
+    p.add_argument(
+        "--output", "-o", action="append", type=_output_spec, default=[], metavar="FORMAT=PATH",
+        help="also write the report in FORMAT to PATH (repeatable), e.g. -o junit=reports/kg-validate.xml",
+    )
     p.add_argument("--fail-on", choices=["violation", "warning"], default="violation", help="lowest severity that fails (exit 1)")
     p.add_argument("--no-context", action="store_true", help="validate PATHS alone, without the KG's own data beside them")
+    p.add_argument(
+        "--color", choices=["auto", "always", "never"], default="auto",
+        help="colour the text report: auto = on a terminal, unless NO_COLOR is set (default: auto)",
+    )
     p.set_defaults(run=_validate)
 
     p = sub.add_parser("query", help="run a SPARQL query (text, or @file.rq) on the built store")
@@ -114,15 +161,32 @@ def _build(args) -> int:
 
 def _validate(args) -> int:
     from .build import check, load_sources
-    from .load import parse_graph
-    from .report import render
+    from .load import display_path, parse_graph
+    from .report import render, render_error
 
     paths = _paths(args)
-    sources = load_sources(paths, data=args.paths or None, context=not args.no_context)
-    shapes = parse_graph([paths.shapes])
-    _, report, _ = check(sources, shapes, Inference(args.inference))
-    sys.stdout.write(render(report, args.format, color=sys.stdout.isatty(), fail_on=args.fail_on))
+    try:
+        sources = load_sources(paths, data=args.paths or None, context=not args.no_context)
+        shapes = parse_graph([paths.shapes])
+        _, report, _ = check(sources, shapes, Inference(args.inference))
+    except KGError as e:
+        # Machine-readable reports say why there is no report; main() still prints the error and exits 2 (or 1).
+        if args.format != "text":
+            sys.stdout.write(render_error(e, args.format))
+        for fmt, path in args.output:
+            _write_report(path, render_error(e, fmt))
+        raise
+    files = [display_path(f.path) for f in sources.data_files]
+    color = args.color == "always" or (args.color == "auto" and sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
+    sys.stdout.write(render(report, args.format, color=color, fail_on=args.fail_on, files=files))
+    for fmt, path in args.output:
+        _write_report(path, render(report, fmt, fail_on=args.fail_on, files=files))
     return 1 if report.fails(args.fail_on) else 0
+
+
+def _write_report(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
 
 
 def _open_store(args):

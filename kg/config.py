@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+
+def _root() -> Path:
+    """The checkout this package runs from; installed without one (pre-commit does that), the copy of the
+    ontology, shapes and data that the package installs under <prefix>/share/cohesion-kg."""
+    checkout = Path(__file__).resolve().parent.parent
+    installed = Path(sys.prefix) / "share" / "cohesion-kg"
+    if not (checkout / "ontology").is_dir() and (installed / "ontology").is_dir():
+        return installed
+    return checkout
+
+
+ROOT = _root()
 
 
 def _env_path(name: str, default: Path) -> Path:

@@ -48,8 +48,14 @@ def closure(graph: Graph, mode: Inference) -> Graph:
     if errors:
         raise InconsistentKG("the OWL RL closure is inconsistent: " + "; ".join(sorted(errors)))
 
+    # owlrl's RDFS rules route literals through shared proxies, so "Co-City" (an acronym) and "Co-City"@en
+    # (a label) leak into each other's properties. A derived literal that only re-spells, with another language
+    # tag or datatype, a value the same subject already has for the same property is such an artefact.
+    asserted_text = {(s, p, str(o)) for s, p, o in graph if isinstance(o, Literal)}
     for s, p, o in work:
         if (s, p, o) in graph or not _worth_keeping(s, p, o):
+            continue
+        if isinstance(o, Literal) and (s, p, str(o)) in asserted_text:
             continue
         inferred.add((s, p, o))
     return inferred

@@ -133,6 +133,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--max-query-bytes", type=int, default=64 * 1024, help="longer queries are refused with 413")
     p.add_argument("--memory-limit", type=int, default=4096, metavar="MB", help="address space of a query process in MB; 0 for none")
     p.add_argument("--allow-service", action="append", default=[], metavar="IRI", help="a SERVICE endpoint queries may call (repeatable)")
+    p.add_argument("--access-log", metavar="FILE", default=None, help="write an access log to FILE ('-' for standard output); off by default")
     p.add_argument("--store", type=Path, default=None)
     p.set_defaults(run=_serve)
     return parser
@@ -244,7 +245,7 @@ def _serve(args) -> int:
         "MEMORY_LIMIT": args.memory_limit * 1024 * 1024,
         "SERVICE_ALLOW": args.allow_service,
     }
-    return serve(store=_paths(args).store, host=args.host, port=args.port, workers=args.workers, timeout=args.timeout, settings=settings)
+    return serve(store=_paths(args).store, host=args.host, port=args.port, workers=args.workers, timeout=args.timeout, settings=settings, access_log=args.access_log)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import Dataset, Graph, URIRef
+from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.plugins.parsers.notation3 import BadSyntax
 
 from .config import ROOT
@@ -91,10 +92,16 @@ def load_file(dataset: Dataset, path: Path) -> LoadedFile:
     _check_utf8(path, data)
     try:
         if path.suffix in QUAD_SUFFIXES:
-            # Triples outside any graph block belong to the file's own graph.
-            before = len(dataset)
-            dataset.parse(data=data, format=rdflib_format, publicID=iri)
-            count = len(dataset) - before
+            # Parsed apart first: rdflib puts triples outside any GRAPH block in the default graph, and they
+            # belong to the file's own graph; the file's named graphs keep their names.
+            parsed = Dataset()
+            parsed.parse(data=data, format=rdflib_format, publicID=path.resolve().as_uri())
+            count = 0
+            for ctx in parsed.graphs():
+                target = dataset.graph(iri if ctx.identifier == DATASET_DEFAULT_GRAPH_ID else ctx.identifier)
+                for triple in ctx:
+                    target.add(triple)
+                    count += 1
         else:
             graph = dataset.graph(iri)
             graph.parse(data=data, format=rdflib_format, publicID=path.resolve().as_uri())

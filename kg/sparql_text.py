@@ -67,8 +67,7 @@ class Service:
     position: int
 
 
-def services(text: str, known_prefixes: dict[str, str]) -> list[Service]:
-    toks = tokens(text)
+def services(toks: list[Token], known_prefixes: dict[str, str]) -> list[Service]:
     declared = {**known_prefixes, **prefixes(toks)}
     found = []
     for i, t in enumerate(toks):

@@ -162,7 +162,7 @@ def _refuse_what_is_not_a_query(text: str) -> None:
     if first in UPDATE_KEYWORDS:
         raise ProtocolError(403, f"this endpoint is read-only: {first} is SPARQL Update and is not accepted")
     allowed = set(current_app.config["SERVICE_ALLOW"])
-    for call in services(text, PREFIXES):
+    for call in services(toks, PREFIXES):
         if call.target is None or call.target not in allowed:
             where = f"query offset {call.position}"
             target = f"<{call.target}>" if call.target else "a variable endpoint"

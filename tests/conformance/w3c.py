@@ -755,3 +755,13 @@ def baseline_note(tally: Tally, path: Path, section: str) -> str:
     if recorded and tally.passed > recorded["passed"]:
         return f"{tally.passed} pass, more than the baseline's {recorded['passed']}: record it with {BASELINE_WRITE}=write"
     return ""
+
+
+def check_baseline(results, baseline, suite: str, capsys) -> list[str]:
+    """Print the suite's report (past pytest's capture) and return what breaks the recorded baseline."""
+    with capsys.disabled():
+        print("\n" + results.report())
+        note = baseline_note(results, baseline, suite)
+        if note:
+            print(note)
+    return baseline_problems(results, baseline, suite)

@@ -1,5 +1,7 @@
 """The IRIs the KG mints, in one place."""
 
+import re
+
 from rdflib import Namespace
 
 BASE = "https://w3id.org/cohesion-kg/"
@@ -37,3 +39,14 @@ PREFIXES = {
     "foaf": "http://xmlns.com/foaf/0.1/",
     "sh": "http://www.w3.org/ns/shacl#",
 }
+
+
+_LOCAL_NAME = re.compile(r"[\w.-]+")
+
+
+def compact(iri: str) -> str | None:
+    """`project:conet` for an IRI under one of PREFIXES whose rest is a plain name; None otherwise."""
+    for prefix, ns in PREFIXES.items():
+        if iri.startswith(ns) and _LOCAL_NAME.fullmatch(iri[len(ns):]):
+            return f"{prefix}:{iri[len(ns):]}"
+    return None

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 
 from .errors import QueryError
-from .namespaces import PREFIXES
+from .namespaces import PREFIXES, compact
 
 
 @dataclass(frozen=True)
@@ -109,10 +109,7 @@ def render_table(result) -> str:
 
 def short(term) -> str:
     if isinstance(term, ox.NamedNode):
-        for prefix, ns in PREFIXES.items():
-            if term.value.startswith(ns) and re.fullmatch(r"[\w.-]*", term.value[len(ns):]):
-                return f"{prefix}:{term.value[len(ns):]}"
-        return f"<{term.value}>"
+        return compact(term.value) or f"<{term.value}>"
     if isinstance(term, ox.BlankNode):
         return f"_:{term.value}"
     if isinstance(term, ox.Literal):

@@ -23,7 +23,7 @@ from rdflib import Graph
 from typing import TYPE_CHECKING
 
 from .errors import KGError, SourceSyntaxError
-from .namespaces import BASE, PREFIXES
+from .namespaces import BASE, PREFIXES, compact
 
 if TYPE_CHECKING:  # importing kg.validate loads pyshacl; the CLI reads this registry before it knows it validates
     from .validate import Report, Result
@@ -34,10 +34,7 @@ NO_FILE = "(no file: inferred or external node)"
 
 
 def short(iri: str) -> str:
-    for prefix, ns in PREFIXES.items():
-        if iri.startswith(ns) and len(iri) > len(ns):
-            return f"{prefix}:{iri[len(ns):]}"
-    return iri
+    return compact(iri) or iri
 
 
 def verdict(report: Report, fail_on: str = "violation") -> str:

@@ -24,7 +24,6 @@ import pyoxigraph as ox
 
 from kg import query as q
 from kg.errors import QueryError
-from kg.namespaces import PREFIXES
 from kg.sparql_text import with_row_limit
 
 

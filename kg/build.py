@@ -11,7 +11,7 @@ from rdflib import Dataset, Graph
 from . import __version__
 from .config import Paths
 from .errors import ValidationFailed
-from .load import LoadedFile, load_files, parse_graph
+from .load import LoadedFile, discover, load_files, parse_graph, union
 from .namespaces import INFERRED_GRAPH
 from .reason import Inference, closure
 from .store import BuildInfo, KGStore, write_build
@@ -31,18 +31,7 @@ class Sources:
         return self.ontology_files + self.data_files
 
     def union(self) -> Graph:
-        graph = Graph()
-        for ctx in self.dataset.graphs():
-            for triple in ctx:
-                graph.add(triple)
-        return graph
-
-    def ontology(self) -> Graph:
-        graph = Graph()
-        for f in self.ontology_files:
-            for triple in self.dataset.graph(f.graph):
-                graph.add(triple)
-        return graph
+        return union(self.dataset)
 
 
 @dataclass
@@ -70,18 +59,13 @@ def load_sources(paths: Paths, data: list[Path] | None = None, context: bool = T
 
 
 def _data_files(paths: Paths) -> list[Path]:
-    from .load import discover
-
     return discover([paths.data]) if paths.data.exists() else []
 
 
 def check(sources: Sources, shapes: Graph, inference: Inference) -> tuple[Graph, Report, dict[str, float]]:
     """Reason and validate loaded sources; the data graph validated is asserted plus inferred triples.
     The checks SHACL cannot express (kg.checks) run on the asserted triples and join the same report."""
-    from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
-
     from . import checks
-    from .load import FORMATS, QUAD_SUFFIXES
 
     timings = {}
     t = time.perf_counter()
@@ -99,12 +83,8 @@ def check(sources: Sources, shapes: Graph, inference: Inference) -> tuple[Graph,
     report_graph = validate(data, shapes)
     graphs = {f.graph: f.path for f in sources.files}
     for f in sources.files:  # the named graphs a TriG or N-Quads file declares are that file's too
-        if f.path.suffix in QUAD_SUFFIXES:
-            own = Dataset()
-            own.parse(f.path, format=FORMATS[f.path.suffix][0], publicID=f.graph)
-            for ctx in own.graphs():
-                if ctx.identifier != DATASET_DEFAULT_GRAPH_ID:
-                    graphs.setdefault(ctx.identifier, f.path)
+        for declared in f.declared:
+            graphs.setdefault(declared, f.path)
     origin = Origin(sources.dataset, graphs)
     report = checks.merge(read_report(report_graph, data, origin), findings, data, origin)
     timings["validate"] = time.perf_counter() - t

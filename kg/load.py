@@ -39,8 +39,9 @@ QUAD_SUFFIXES = {".trig", ".nq"}
 @dataclass(frozen=True)
 class LoadedFile:
     path: Path
-    graph: URIRef
+    graph: URIRef  # the file's own graph
     triples: int
+    declared: tuple[URIRef, ...] = ()  # the named graphs a TriG or N-Quads file declares besides its own
 
 
 def display_path(path: Path) -> str:
@@ -96,12 +97,16 @@ def load_file(dataset: Dataset, path: Path) -> LoadedFile:
             # belong to the file's own graph; the file's named graphs keep their names.
             parsed = Dataset()
             parsed.parse(data=data, format=rdflib_format, publicID=path.resolve().as_uri())
-            count = 0
+            count, declared = 0, []
             for ctx in parsed.graphs():
-                target = dataset.graph(iri if ctx.identifier == DATASET_DEFAULT_GRAPH_ID else ctx.identifier)
+                own = ctx.identifier == DATASET_DEFAULT_GRAPH_ID
+                if not own and len(ctx):
+                    declared.append(ctx.identifier)
+                target = dataset.graph(iri if own else ctx.identifier)
                 for triple in ctx:
                     target.add(triple)
                     count += 1
+            return LoadedFile(path, iri, count, tuple(declared))
         else:
             graph = dataset.graph(iri)
             graph.parse(data=data, format=rdflib_format, publicID=path.resolve().as_uri())
@@ -115,14 +120,20 @@ def load_files(dataset: Dataset, paths: list[Path]) -> list[LoadedFile]:
     return [load_file(dataset, p) for p in discover(paths)]
 
 
+def union(dataset: Dataset) -> Graph:
+    """Every triple of every graph of `dataset`, in one plain graph."""
+    graph = Graph()
+    for ctx in dataset.graphs():
+        for triple in ctx:
+            graph.add(triple)
+    return graph
+
+
 def parse_graph(paths: list[Path]) -> Graph:
     """All triples of the given files in one plain graph (for shapes and ontologies)."""
     ds = Dataset()
     load_files(ds, paths)
-    graph = Graph()
-    for ctx in ds.graphs():
-        for triple in ctx:
-            graph.add(triple)
+    graph = union(ds)
     for prefix, ns in ds.namespaces():
         graph.bind(prefix, ns, override=False)
     return graph

@@ -16,3 +16,4 @@ def test_trig_triples_outside_graph_blocks_go_to_the_files_own_graph(tmp_path):
     assert (URIRef("http://ex/a"), URIRef("http://ex/b"), URIRef("http://ex/c")) in ds.graph(loaded.graph)
     assert len(ds.graph(URIRef("http://ex/g"))) == 1
     assert len(ds.default_graph) == 0
+    assert loaded.declared == (URIRef("http://ex/g"),)

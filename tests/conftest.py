@@ -14,6 +14,7 @@ from kg.config import ROOT, Paths
 from kg.reason import Inference
 
 FIXTURES = Path(__file__).parent / "fixtures"
+pytest_plugins = ["tests.browser"]
 
 
 @pytest.fixture(scope="session")

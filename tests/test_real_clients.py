@@ -2,52 +2,22 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
-
 import pytest
 import requests
 from rdflib import Graph, URIRef
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, TURTLE, SPARQLWrapper
 
-from kg.config import ROOT
+from .live import build_store, serving
 
 CKG = "https://w3id.org/cohesion-kg/ontology/"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def endpoint(tmp_path_factory):
-    link = tmp_path_factory.mktemp("served") / "store"
-    subprocess.run([sys.executable, "-m", "kg.cli", "build", "--store", str(link)], cwd=ROOT, check=True, capture_output=True)
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "kg.cli", "serve", "--store", str(link), "--port", str(port), "--workers", "2", "--timeout", "5"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    url = f"http://127.0.0.1:{port}/sparql"
-    try:
-        for _ in range(100):
-            try:
-                if requests.get(f"http://127.0.0.1:{port}/health", timeout=1).ok:
-                    break
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        else:
-            server.terminate()
-            pytest.fail("kg serve did not start: " + server.communicate(timeout=10)[0])
-        yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
+    link = build_store(tmp_path_factory.mktemp("served"))
+    with serving(link, "--workers", "2", "--timeout", "5") as base:
+        yield base + "/sparql"
 
 
 def test_sparqlwrapper_select_json_and_csv(endpoint):

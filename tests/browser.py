@@ -1,0 +1,95 @@
+"""Headless Chromium for browser tests: Debian's chromium, driven by Playwright, against `kg serve`.
+
+A pytest plugin (loaded by conftest.py). Chromium is a system component: where it is missing and this is root
+with apt, it is installed; elsewhere the browser tests skip with the reason, except under CI=true, where a
+missing browser fails them (CI must not pass by testing nothing). Screenshots go to var/screenshots/.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from kg.config import ROOT
+
+from .live import build_store, serving
+
+SCREENSHOTS = ROOT / "var" / "screenshots"
+# Chromium's own background traffic is refused on closed networks; WebGL (the network view) needs SwiftShader
+# when there is no GPU.
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--no-first-run", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--disable-quic", "--use-angle=swiftshader", "--enable-unsafe-swiftshader",
+]
+
+
+def unavailable(reason: str):
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason} (CI=true: browser tests may not be skipped)")
+    pytest.skip(reason)
+
+
+def chromium() -> str:
+    """The chromium executable, installing Debian's package when possible."""
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found:
+        return found
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        unavailable("Chromium is not installed and cannot be installed here (needs root and apt-get): apt-get install chromium")
+    lock = ROOT / "var" / "apt-chromium.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "w") as held:  # parallel test processes must not run apt at once
+        fcntl.flock(held, fcntl.LOCK_EX)
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        install = ["apt-get", "install", "-y", "--no-install-recommends", "chromium"]
+        if not shutil.which("chromium") and subprocess.run(install, env=env, capture_output=True).returncode != 0:
+            subprocess.run(["apt-get", "update"], env=env, capture_output=True)
+            done = subprocess.run(install, env=env, capture_output=True, text=True)
+            if done.returncode != 0:
+                unavailable("apt-get install chromium failed: " + done.stderr.strip()[-500:])
+    return shutil.which("chromium") or unavailable("apt-get installed chromium but no chromium command is on PATH")
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    """Base URL (http://127.0.0.1:PORT) of `kg serve` over a fresh build of the real KG."""
+    link = build_store(tmp_path_factory.mktemp("live"))
+    with serving(link, "--workers", "2") as base:
+        yield base
+
+
+@pytest.fixture(scope="session")
+def browser():
+    executable = chromium()
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        unavailable("Playwright for Python is not installed (pip install -e '.[test]')")
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture()
+def page(browser):
+    """A fresh page; console errors of the page are collected in page.console_errors."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    new = context.new_page()
+    new.console_errors = []
+    new.on("console", lambda m: m.type == "error" and new.console_errors.append(m.text))
+    new.on("pageerror", lambda e: new.console_errors.append(str(e)))
+    yield new
+    context.close()
+
+
+def screenshot(page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path

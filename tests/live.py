@@ -1,0 +1,57 @@
+"""`kg serve` on 127.0.0.1, a free port, over a fresh on-disk build: for tests that need a real server."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Iterator
+
+import requests
+
+from kg.config import ROOT
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def build_store(folder: Path) -> Path:
+    """`kg build` into `folder`; returns the store link to serve."""
+    link = folder / "store"
+    subprocess.run([sys.executable, "-m", "kg.cli", "build", "--store", str(link)], cwd=ROOT, check=True, capture_output=True)
+    return link
+
+
+@contextlib.contextmanager
+def serving(link: Path, *options: str) -> Iterator[str]:
+    """Serve the build at `link` with `kg serve`; yields the base URL (http://127.0.0.1:PORT) once /health answers."""
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "kg.cli", "serve", "--store", str(link), "--host", "127.0.0.1", "--port", str(port), *options],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            if server.poll() is not None:
+                break
+            try:
+                if requests.get(base + "/health", timeout=1).ok:
+                    break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        else:
+            server.terminate()
+            raise RuntimeError("kg serve did not answer /health: " + server.communicate(timeout=10)[0])
+        if server.poll() is not None:
+            raise RuntimeError("kg serve stopped: " + server.communicate(timeout=10)[0])
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=20)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -11,6 +12,14 @@ from typing import Callable
 from kg.store import KGStore, current_build
 
 from .executor import Answer, QueryJob, Runner
+
+
+class BackendError(Exception):
+    """A query the app itself sent failed (timeout, memory bound, bug in the query): status and message."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(f"{status}: {message}")
+        self.status, self.message = status, message
 
 
 @dataclass
@@ -51,6 +60,27 @@ class Backend:
         if runner is None:
             runner = self._runners[os.getpid()] = Runner(self.open_store, self.timeout, self.memory_limit)
         return runner.run(job)
+
+    def select(self, text: str) -> list[dict[str, dict]]:
+        """Rows of a SELECT run like any endpoint query (same child, timeout and memory bound), as SPARQL JSON
+        bindings: {variable: {"type": ..., "value": ..., "xml:lang"/"datatype": ...}}. For the app's own pages."""
+        answer = self.run(QueryJob(text=text, result_format="json"))
+        if answer.status != 200:
+            raise BackendError(answer.status, answer.body.decode("utf-8", "replace").strip())
+        return json.loads(answer.body)["results"]["bindings"]
+
+    def ask(self, text: str) -> bool:
+        answer = self.run(QueryJob(text=text, result_format="json"))
+        if answer.status != 200:
+            raise BackendError(answer.status, answer.body.decode("utf-8", "replace").strip())
+        return bool(json.loads(answer.body)["boolean"])
+
+    def graph(self, text: str, format_name: str) -> bytes:
+        """A CONSTRUCT/DESCRIBE serialised in one of kg.query.GRAPH_FORMATS (by name)."""
+        answer = self.run(QueryJob(text=text, graph_format=format_name))
+        if answer.status != 200:
+            raise BackendError(answer.status, answer.body.decode("utf-8", "replace").strip())
+        return answer.body
 
     def close(self) -> None:
         runner = self._runners.pop(os.getpid(), None)

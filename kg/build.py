@@ -8,11 +8,13 @@ from pathlib import Path
 
 from rdflib import Dataset, Graph
 
-from . import __version__
+from . import __version__, dumps
 from .config import Paths
 from .errors import ValidationFailed
 from .load import LoadedFile, discover, load_files, parse_graph, union
 from .namespaces import INFERRED_GRAPH
+from .network import files as network_files
+from .network.materialise import materialise
 from .reason import Inference, closure
 from .store import BuildInfo, KGStore, write_build
 from .validate import Origin, Report, read_report, validate
@@ -103,10 +105,16 @@ def build(paths: Paths, inference: Inference = Inference.OWLRL, in_memory: bool 
     if not report.conforms:
         raise ValidationFailed(report)
 
-    def fill(kg_store: KGStore) -> None:
+    def fill(kg_store: KGStore, build_id: str | None = None) -> None:
         kg_store.add_dataset(sources.dataset)
         if len(inferred):
             kg_store.add_graph(inferred, str(INFERRED_GRAPH))
+        t = time.perf_counter()
+        materialise(kg_store)  # derived data, in its own graph: the co-participation networks (kg/network)
+        timings["network"] = time.perf_counter() - t
+        if kg_store.path is not None:  # on disk: the dumps belong to the build, renamed into place with it
+            dumps.write(kg_store, kg_store.path / dumps.DUMPS_DIR)
+            network_files.write(kg_store, kg_store.path / network_files.NETWORK_DIR, build_id)
 
     t = time.perf_counter()
     outcome = Outcome(sources, inferred, report, timings)

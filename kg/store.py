@@ -92,7 +92,7 @@ def current_build(link: Path) -> tuple[Path, BuildInfo]:
 
 
 def write_build(stores_dir: Path, link: Path, fill, info_fields: dict) -> BuildInfo:
-    """Create a new on-disk build, fill it with `fill(KGStore)`, then switch `link` to it atomically."""
+    """Create a new on-disk build, fill it with `fill(KGStore, build_id)`, then switch `link` to it atomically."""
     stores_dir.mkdir(parents=True, exist_ok=True)
     build_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
     target = stores_dir / build_id
@@ -100,7 +100,7 @@ def write_build(stores_dir: Path, link: Path, fill, info_fields: dict) -> BuildI
     try:
         partial.mkdir()
         kg_store = KGStore(ox.Store(str(partial / DB_DIR)), path=partial)
-        fill(kg_store)
+        fill(kg_store, build_id)
         kg_store.store.flush()
         kg_store.store.optimize()
         info = BuildInfo(

@@ -1,0 +1,119 @@
+"""Downloadable dumps of a built KG: the whole dataset, gzipped, with byte sizes and SHA-256 checksums.
+
+Three files, so a harvester can take the form its tools read:
+- `cohesion-kg.nq.gz`: N-Quads, every named graph (one per source file, plus the inferred one). The complete
+  dataset: which file (and so which review) each statement comes from travels with it.
+- `cohesion-kg.nt.gz`: N-Triples of the default graph the SPARQL endpoint answers from, the union of the named
+  graphs with each triple once. One line per triple: the form to stream, grep, split or bulk-load.
+- `cohesion-kg.ttl.gz`: the same union in Turtle with the KG's prefixes, for people who open the file.
+Turtle holds the union rather than one file per graph: a single file loads in any tool and equals what /sparql
+queries; whoever needs the graphs takes the N-Quads, which keep them all in one file too.
+
+A folder of dumps is complete when its manifest exists: the manifest is written last. Callers make the folder
+appear atomically (inside an on-disk build that is renamed into place, or a temporary folder renamed once full).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from .namespaces import PREFIXES
+
+DUMPS_DIR = "dumps"  # inside an on-disk build folder, beside the database and build.json
+MANIFEST = "manifest.json"
+
+
+@dataclass(frozen=True)
+class DumpFormat:
+    name: str  # the file name, also its URL path under /dumps/
+    title: str
+    media_type: str  # of the uncompressed content (IANA); the file itself is gzip
+    rdf_format: ox.RdfFormat
+    file_type: str  # code in the EU file-type authority table (DCAT-AP dct:format)
+    graphs: bool  # True: every named graph as quads; False: the union, as triples
+
+
+FORMATS = (
+    DumpFormat("cohesion-kg.nq.gz", "N-Quads", "application/n-quads", ox.RdfFormat.N_QUADS, "RDF_N_QUADS", True),
+    DumpFormat("cohesion-kg.nt.gz", "N-Triples", "application/n-triples", ox.RdfFormat.N_TRIPLES, "RDF_N_TRIPLES", False),
+    DumpFormat("cohesion-kg.ttl.gz", "Turtle", "text/turtle", ox.RdfFormat.TURTLE, "RDF_TURTLE", False),
+)
+BY_NAME = {f.name: f for f in FORMATS}
+
+
+@dataclass(frozen=True)
+class Dump:
+    """One written file, as the manifest records it."""
+
+    name: str
+    bytes: int
+    sha256: str
+    statements: int  # quads for the N-Quads file, triples for the others
+
+    @property
+    def format(self) -> DumpFormat:
+        return BY_NAME[self.name]
+
+
+# Ordered so the Turtle writer meets each subject once, in full, and the files read in a stable order.
+UNION = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o } ORDER BY ?s ?p ?o"
+
+
+def write(kg_store, directory: Path) -> list[Dump]:
+    """Write every dump of `kg_store` (a kg.store.KGStore) into `directory`, then its manifest."""
+    directory.mkdir(parents=True, exist_ok=True)
+    dumps = [_write_one(kg_store, fmt, directory / fmt.name) for fmt in FORMATS]
+    manifest = {"files": [asdict(d) for d in dumps]}
+    tmp = directory / (MANIFEST + ".partial")
+    tmp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, directory / MANIFEST)
+    return dumps
+
+
+def read(directory: Path) -> list[Dump] | None:
+    """The dumps a folder holds, from its manifest; None when the folder has no complete set."""
+    try:
+        manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
+        dumps = [Dump(**entry) for entry in manifest["files"] if entry["name"] in BY_NAME]
+    except (OSError, ValueError, TypeError, KeyError):  # absent, or written by another version: not ours to serve
+        return None
+    return dumps if all((directory / d.name).is_file() for d in dumps) else None
+
+
+def _write_one(kg_store, fmt: DumpFormat, path: Path) -> Dump:
+    counter = _Counter()
+    if fmt.graphs:
+        statements = kg_store.store.quads_for_pattern(None, None, None, None)
+    else:
+        # The union must hold each triple once although two source files may state it: CONSTRUCT gives a set.
+        statements = kg_store.query(UNION)
+    with open(path, "wb") as raw:
+        # mtime 0: the bytes depend on the content alone, not on when the file was written.
+        with gzip.GzipFile(filename=path.name.removesuffix(".gz"), mode="wb", fileobj=raw, mtime=0) as out:
+            ox.serialize(counter.count(statements), out, fmt.rdf_format, prefixes=_prefixes(fmt))
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return Dump(fmt.name, path.stat().st_size, digest.hexdigest(), counter.n)
+
+
+def _prefixes(fmt: DumpFormat) -> dict[str, str] | None:
+    return dict(PREFIXES) if fmt.rdf_format == ox.RdfFormat.TURTLE else None
+
+
+class _Counter:
+    def __init__(self):
+        self.n = 0
+
+    def count(self, items):
+        for item in items:
+            self.n += 1
+            yield item

@@ -1,0 +1,115 @@
+"""Network file formats: a registry of small writers keyed by name, each with its media type and extension.
+
+The file formats go through networkx's own writers; the JSON formats are what web libraries read:
+  graphml    GraphML (networkx, Gephi, yEd, igraph); served as application/xml, there being no registered type
+  gexf       GEXF 1.2 (the 1.2draft namespace networkx and Gephi read and write), application/gexf+xml
+  json       graphology's serialisation format, read by sigma.js and graphology.from()/.import()
+  cytoscape  cytoscape.js elements (networkx.cytoscape_data)
+  csv        the edge list: source, target, weight, projects, key, source_label, target_label
+  nodes-csv  the node list: id, label, kind, country, city and the measures
+In the flat formats (GraphML, GEXF, CSV) an edge's shared projects are one string of IRIs separated by spaces;
+attributes with no value (a city's city) are left out rather than written empty.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from typing import Callable
+
+import networkx as nx
+
+from .measures import MEASURES
+
+NODE_FIELDS = ("label", "kind", "country", "city", *MEASURES)
+EDGE_FIELDS = ("weight", "projects", "key")
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str
+    media_type: str
+    extension: str
+    write: Callable[[nx.Graph], bytes]
+
+
+def _flat(graph: nx.Graph) -> nx.Graph:
+    """A copy whose attribute values are all scalars, as GraphML and GEXF require."""
+    flat = nx.Graph()
+    flat.graph.update({k: v for k, v in graph.graph.items() if v is not None})
+    for node, data in graph.nodes(data=True):
+        flat.add_node(node, **{k: v for k, v in data.items() if v is not None})
+    for a, b, data in graph.edges(data=True):
+        flat.add_edge(a, b, **{k: (" ".join(v) if isinstance(v, list) else v) for k, v in data.items() if v is not None})
+    return flat
+
+
+def graphml(graph: nx.Graph) -> bytes:
+    out = io.BytesIO()
+    nx.write_graphml(_flat(graph), out, encoding="utf-8", prettyprint=False)
+    return out.getvalue()
+
+
+def gexf(graph: nx.Graph) -> bytes:
+    flat = _flat(graph)
+    for a, b, data in flat.edges(data=True):
+        data["id"] = data.pop("key")  # GEXF edges have an id of their own: the co-participation's IRI
+    out = io.BytesIO()
+    nx.write_gexf(flat, out, encoding="utf-8", prettyprint=False, version="1.2draft")
+    return out.getvalue()
+
+
+def graphology(graph: nx.Graph) -> bytes:
+    document = {
+        "attributes": dict(graph.graph),
+        "options": {"type": "undirected", "multi": False, "allowSelfLoops": False},
+        "nodes": [{"key": node, "attributes": data} for node, data in graph.nodes(data=True)],
+        "edges": [
+            {"key": data["key"], "source": a, "target": b, "undirected": True,
+             "attributes": {"weight": data["weight"], "projects": data["projects"]}}
+            for a, b, data in graph.edges(data=True)
+        ],
+    }
+    return _json(document)
+
+
+def cytoscape(graph: nx.Graph) -> bytes:
+    return _json(nx.cytoscape_data(graph))
+
+
+def _json(document) -> bytes:
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def edges_csv(graph: nx.Graph) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["source", "target", "weight", "projects", "key", "source_label", "target_label"])
+    for a, b, data in graph.edges(data=True):
+        writer.writerow([a, b, data["weight"], " ".join(data["projects"]), data["key"],
+                         graph.nodes[a].get("label"), graph.nodes[b].get("label")])
+    return out.getvalue().encode("utf-8")
+
+
+def nodes_csv(graph: nx.Graph) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["id", *NODE_FIELDS])
+    for node, data in graph.nodes(data=True):
+        writer.writerow([node, *("" if data.get(k) is None else data[k] for k in NODE_FIELDS)])
+    return out.getvalue().encode("utf-8")
+
+
+FORMATS = {
+    f.name: f
+    for f in (
+        Format("graphml", "application/xml", "graphml", graphml),
+        Format("gexf", "application/gexf+xml", "gexf", gexf),
+        Format("json", "application/json", "json", graphology),
+        Format("cytoscape", "application/json", "cyjs", cytoscape),
+        Format("csv", "text/csv", "csv", edges_csv),
+        Format("nodes-csv", "text/csv", "csv", nodes_csv),
+    )
+}

@@ -1,0 +1,171 @@
+"""Read a materialised network back from a store with look-up queries, into plain Python values.
+
+Three look-ups, each cached by the server per build:
+  network_query     the network's edges with their shared projects, and its nodes with what the exports show
+                    about them (label, kind, country, city, the measures of the whole network);
+  PROJECTS_QUERY    the filter attributes of every project, needed only when a request filters;
+  VOCABULARY_QUERY  the funding levels and countries a filter may name, with codes and labels.
+Nothing is joined or aggregated beyond one node's own attributes, so the cost grows with the size of the
+network, not of the KG. The same texts run in-process on a KGStore (`kg network`) and in the server's query
+process (Backend.select); the readers take rows of plain strings from either.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from kg.namespaces import CKG, PREFIXES
+
+from . import NETWORK_GRAPH
+from .materialise import EDGE_CLASS, MEASURE_PROPERTIES
+
+RDF_TYPE = PREFIXES["rdf"] + "type"
+RDFS_LABEL = PREFIXES["rdfs"] + "label"
+# The organisation classes, most specific first: a node's kind is the first of its types in this list.
+KIND_ORDER = ["Municipality", "PublicAgency", "PublicAuthority", "Foundation", "NonProfitOrganisation", "University",
+              "Company", "Association", "Organisation", "City"]
+FUNDING_CLASSES = ("Fund", "Programme", "ProgrammeStrand")
+
+
+def network_query(kind: str) -> str:
+    """The edges and nodes of the network of `kind` (organisation or city)."""
+    node_test = "?s a ckg:City ." if kind == "city" else "FILTER NOT EXISTS { ?s a ckg:City }"
+    return f"""SELECT ?what ?s ?p ?o WHERE {{
+  {{ GRAPH <{NETWORK_GRAPH}> {{ ?s a <{EDGE_CLASS[kind]}> ; ckg:between ?o }} BIND (ckg:between AS ?p) BIND ("edge" AS ?what) }}
+  UNION
+  {{ GRAPH <{NETWORK_GRAPH}> {{ ?s a <{EDGE_CLASS[kind]}> ; ckg:sharedProject ?o }} BIND (ckg:sharedProject AS ?p) BIND ("edge" AS ?what) }}
+  UNION
+  {{ GRAPH <{NETWORK_GRAPH}> {{ ?s ckg:networkDegree ?degree }} {node_test}
+     {{ GRAPH <{NETWORK_GRAPH}> {{ ?s ?p ?o }} }}
+     UNION {{ ?s ?p ?o . VALUES ?p {{ ckg:country ckg:basedIn }} }}
+     UNION {{ ?s rdfs:label ?o . FILTER (LANGMATCHES(LANG(?o), "en")) BIND (rdfs:label AS ?p) }}
+     UNION {{ ?s a ?o . FILTER STRSTARTS(STR(?o), STR(ckg:)) BIND (rdf:type AS ?p) }}
+     BIND ("node" AS ?what) }}
+}}"""
+
+
+# What the filters test, per project; fetched only when a request filters.
+PROJECTS_QUERY = f"""SELECT ?s ?p ?o WHERE {{
+  GRAPH <{NETWORK_GRAPH}> {{ ?s ?p ?o . VALUES ?p {{ ckg:fundedUnder ckg:participantCountry ckg:startYear ckg:endYear }} }}
+}}"""
+
+# The funding levels (with the level above each) and countries a filter may name, with codes and English labels.
+VOCABULARY_QUERY = f"""SELECT ?s ?p ?o WHERE {{
+  {{ ?s a ?o . VALUES ?o {{ {" ".join(f"ckg:{c}" for c in FUNDING_CLASSES)} ckg:Country }} BIND (rdf:type AS ?p) }}
+  UNION
+  {{ ?s ckg:iso3166Alpha2 ?o . BIND (ckg:iso3166Alpha2 AS ?p) }}
+  UNION
+  {{ ?s ckg:partOfProgramme ?o . BIND (ckg:partOfProgramme AS ?p) }}
+  UNION
+  {{ ?s a ?type ; rdfs:label ?o . VALUES ?type {{ {" ".join(f"ckg:{c}" for c in FUNDING_CLASSES)} ckg:Country }}
+     FILTER (LANGMATCHES(LANG(?o), "en")) BIND (rdfs:label AS ?p) }}
+}}"""
+
+
+@dataclass
+class Project:
+    levels: set[str] = field(default_factory=set)  # every funding level it falls under
+    countries: set[str] = field(default_factory=set)  # its participants' countries
+    start: int | None = None
+    end: int | None = None
+
+
+@dataclass
+class Network:
+    """One network as materialised, in plain Python values."""
+
+    kind: str
+    edges: dict[tuple[str, str], set[str]]  # (a, b), a < b -> shared projects
+    edge_keys: dict[tuple[str, str], str]  # (a, b) -> the co-participation's IRI
+    nodes: dict[str, dict]  # node IRI -> label, kind, country, city and the whole network's measures
+
+
+@dataclass
+class Vocabulary:
+    funding: dict[str, str]  # funding level IRI -> its class: Fund, Programme or ProgrammeStrand
+    countries: dict[str, str]  # country IRI -> ISO 3166-1 alpha-2 code (upper case)
+    labels: dict[str, str]  # English labels of funding levels and countries, for choosers
+    above: dict[str, str] = field(default_factory=dict)  # funding level -> the level directly above it
+
+
+# Each reader takes rows of plain strings, in the order of the query's variables.
+def rows_of(solutions) -> list[tuple]:
+    """Rows of a pyoxigraph SELECT (a KGStore's query in this process)."""
+    names = [v.value for v in solutions.variables]
+    return [tuple(None if s[n] is None else s[n].value for n in names) for s in solutions]
+
+
+def rows_of_bindings(bindings: list[dict], names: tuple[str, ...]) -> list[tuple]:
+    """Rows of SPARQL JSON bindings (Backend.select)."""
+    return [tuple(b[n]["value"] if n in b else None for n in names) for b in bindings]
+
+
+def read_network(kind: str, rows) -> Network:
+    ends: dict[str, list[str]] = defaultdict(list)
+    shared: dict[str, set[str]] = defaultdict(set)
+    raw_nodes: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    between, shared_project = str(CKG.between), str(CKG.sharedProject)
+    for what, s, p, o in rows:
+        if what == "node":
+            raw_nodes[s][p].append(o)
+        elif p == between:
+            ends[s].append(o)
+        elif p == shared_project:
+            shared[s].add(o)
+    edges, keys = {}, {}
+    for edge, pair in ends.items():
+        a, b = sorted(set(pair))  # both ends of an undirected edge, in a fixed order
+        edges[(a, b)] = shared[edge]
+        keys[(a, b)] = edge
+    nodes = {iri: _node(kind, iri, attributes) for iri, attributes in raw_nodes.items()}
+    return Network(kind, edges, keys, nodes)
+
+
+def read_projects(rows) -> dict[str, Project]:
+    projects: dict[str, Project] = defaultdict(Project)
+    for s, p, o in rows:
+        _project_attribute(projects[s], p, o)
+    return dict(projects)
+
+
+def read_vocabulary(rows) -> Vocabulary:
+    funding, countries, labels, above = {}, {}, {}, {}
+    for s, p, o in rows:
+        if p == RDF_TYPE:
+            name = o[len(str(CKG)):]
+            if name in FUNDING_CLASSES:
+                funding[s] = name
+        elif p == str(CKG.iso3166Alpha2):
+            countries[s] = o.upper()
+        elif p == RDFS_LABEL:
+            labels[s] = o
+        elif p == str(CKG.partOfProgramme):
+            above[s] = o
+    return Vocabulary(funding, countries, labels, above)
+
+
+def _project_attribute(project: Project, p: str, o: str) -> None:
+    if p == str(CKG.fundedUnder):
+        project.levels.add(o)
+    elif p == str(CKG.participantCountry):
+        project.countries.add(o)
+    elif p == str(CKG.startYear):
+        project.start = int(o)
+    elif p == str(CKG.endYear):
+        project.end = int(o)
+
+
+def _node(kind: str, iri: str, attributes: dict[str, list[str]]) -> dict:
+    first = lambda prop: min(attributes.get(str(prop), []), default=None)  # min: the same pick on every run
+    types = {t[len(str(CKG)):] for t in attributes.get(RDF_TYPE, [])}
+    node = {
+        "label": first(RDFS_LABEL) or iri.rsplit("/", 1)[-1],
+        "kind": next((k for k in KIND_ORDER if k in types), kind.capitalize()),
+        "country": first(CKG.country),
+        "city": first(CKG.basedIn) if kind == "organisation" else None,
+    }
+    for name, prop in MEASURE_PROPERTIES.items():
+        value = first(prop)
+        node[name] = None if value is None else (float(value) if name == "betweenness" else int(value))
+    return node

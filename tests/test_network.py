@@ -1,0 +1,508 @@
+"""The co-participation networks: materialised by the build, exported by `kg network`, served at /network."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import xml.etree.ElementTree as ET
+
+import networkx as nx
+import pytest
+from rdflib import Dataset
+
+from kg.load import load_files
+from kg.namespaces import CKG, ID
+from kg.network import NETWORK_GRAPH, filters as F, lookup, network_graph
+from kg.network.export import FORMATS
+from kg.network.materialise import materialise
+from kg.store import KGStore
+
+from .conftest import FIXTURES, select
+
+ORG = str(ID) + "organisation/"
+CITY = str(ID) + "city/"
+P = str(ID) + "project/"
+GEXF_NS = "http://www.gexf.net/1.2draft"
+
+# The fixture's networks (tests/fixtures/network/network.ttl), by local names.
+FIXTURE_ORGANISATION_EDGES = {
+    ("a", "b"): {"p1", "p5"}, ("a", "c"): {"p1", "p2"}, ("b", "c"): {"p1"}, ("a", "e"): {"p2"},
+    ("c", "e"): {"p2", "p4", "p7"}, ("b", "d"): {"p3"}, ("c", "f"): {"p4"}, ("e", "f"): {"p4"},
+}
+FIXTURE_CITY_EDGES = {
+    ("milan", "rome"): {"p1", "p5"}, ("berlin", "rome"): {"p1", "p2"}, ("berlin", "milan"): {"p1"},
+    ("milan", "paris"): {"p3"}, ("berlin", "madrid"): {"p4"},
+}
+
+# The researcher's question asked directly of the raw data, for comparison with what the build materialised.
+CO_OCCURRENCE = {
+    "organisation": """SELECT ?a ?b ?project WHERE {
+      ?x ckg:participant ?a ; ckg:inProject ?project . ?y ckg:participant ?b ; ckg:inProject ?project .
+      FILTER (STR(?a) < STR(?b)) }""",
+    "city": """SELECT DISTINCT ?a ?b ?project WHERE {
+      ?x ckg:participant/ckg:basedIn ?a ; ckg:inProject ?project . ?y ckg:participant/ckg:basedIn ?b ; ckg:inProject ?project .
+      FILTER (STR(?a) < STR(?b)) }""",
+}
+
+
+def local(iri: str) -> str:
+    return iri.rsplit("/", 1)[-1]
+
+
+def by_local_names(edges: dict) -> dict:
+    return {(local(a), local(b)): {local(p) for p in projects} for (a, b), projects in edges.items()}
+
+
+def co_occurrence(kg_store, kind: str) -> dict:
+    pairs: dict = {}
+    for row in select(kg_store, CO_OCCURRENCE[kind]):
+        pairs.setdefault((row["a"], row["b"]), set()).add(row["project"])
+    return pairs
+
+
+def read(kg_store, kind: str):
+    network = lookup.read_network(kind, lookup.rows_of(kg_store.query(lookup.network_query(kind))))
+    projects = lookup.read_projects(lookup.rows_of(kg_store.query(lookup.PROJECTS_QUERY)))
+    vocabulary = lookup.read_vocabulary(lookup.rows_of(kg_store.query(lookup.VOCABULARY_QUERY)))
+    return network, projects, vocabulary
+
+
+def graph_for(kg_store, kind: str, **options) -> nx.Graph:
+    network, projects, vocabulary = read(kg_store, kind)
+    return network_graph(network, projects, F.parse(options, vocabulary))
+
+
+@pytest.fixture(scope="module")
+def small():
+    """The fixture KG in a store, with its networks materialised as the build does."""
+    dataset = Dataset()
+    load_files(dataset, [FIXTURES / "network"])
+    kg_store = KGStore.in_memory()
+    kg_store.add_dataset(dataset)
+    materialise(kg_store)
+    return kg_store
+
+
+@pytest.fixture(scope="module")
+def small_client(small):
+    from server import create_app
+
+    return create_app({"KG_STORE": small, "TESTING": True}).test_client()
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Materialisation
+# --------------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind, expected", [("organisation", FIXTURE_ORGANISATION_EDGES), ("city", FIXTURE_CITY_EDGES)])
+def test_fixture_edges_are_the_shared_projects_of_each_pair(small, kind, expected):
+    network, _, _ = read(small, kind)
+    assert by_local_names(network.edges) == expected
+
+
+@pytest.mark.parametrize("kind", ["organisation", "city"])
+def test_fixture_network_equals_the_direct_co_occurrence_query(small, kind):
+    network, _, _ = read(small, kind)
+    assert network.edges == co_occurrence(small, kind)
+
+
+@pytest.mark.parametrize("kind", ["organisation", "city"])
+def test_real_kg_network_equals_the_direct_co_occurrence_query(store, kind):
+    network, _, _ = read(store, kind)
+    expected = co_occurrence(store, kind)
+    assert expected, "the real KG has co-participations"
+    assert network.edges == expected
+
+
+def test_the_build_stores_the_network_in_its_own_graph_and_still_conforms(built, store):
+    assert built.report.conforms
+    assert str(NETWORK_GRAPH) in store.named_graphs()
+    # Derived data only: nothing of the network is in a source graph.
+    rows = select(store, "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?e ckg:between ?x } "
+                         f"FILTER (?g != <{NETWORK_GRAPH}>) }}")
+    assert rows[0]["n"] == "0"
+
+
+def test_an_edge_is_a_typed_co_participation_with_its_count_and_projects(small):
+    rows = select(small, f"""SELECT ?type ?end ?n ?project WHERE {{ GRAPH <{NETWORK_GRAPH}> {{
+        <{ID}co-participation/organisation/c--e> a ?type ; ckg:between ?end ; ckg:sharedProjects ?n ; ckg:sharedProject ?project }} }}""")
+    assert {r["type"] for r in rows} == {str(CKG.OrganisationCoParticipation)}
+    assert {local(r["end"]) for r in rows} == {"c", "e"}
+    assert {r["n"] for r in rows} == {"3"}
+    assert {local(r["project"]) for r in rows} == {"p2", "p4", "p7"}
+
+
+def test_projects_carry_their_funding_levels_years_and_participant_countries(small):
+    _, projects, _ = read(small, "organisation")
+    p1 = projects[P + "p1"]
+    assert {local(x) for x in p1.levels} == {"strand-one", "programme-one", "fund-one"}
+    assert (p1.start, p1.end) == (2008, 2011)  # xsd:date
+    assert (projects[P + "p2"].start, projects[P + "p2"].end) == (2012, 2014)  # xsd:gYear
+    assert (projects[P + "p3"].start, projects[P + "p3"].end) == (2015, 2017)  # xsd:gYearMonth
+    assert (projects[P + "p4"].start, projects[P + "p4"].end) == (2019, None)
+    assert {local(c) for c in projects[P + "p4"].countries} == {"de", "es"}
+
+
+def test_nodes_carry_label_kind_country_and_city(small):
+    g = graph_for(small, "organisation")
+    a = g.nodes[ORG + "a"]
+    assert (a["label"], a["kind"], local(a["country"]), local(a["city"])) == ("Org A", "Municipality", "it", "rome")
+    berlin = graph_for(small, "city").nodes[CITY + "berlin"]
+    assert (berlin["label"], berlin["kind"], local(berlin["country"]), berlin["city"]) == ("Berlin", "City", "de", None)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Measures
+# --------------------------------------------------------------------------------------------------------------
+
+
+def independent(edges: dict) -> nx.Graph:
+    g = nx.Graph()
+    g.add_nodes_from(sorted({n for pair in edges for n in pair}))
+    for (a, b) in sorted(edges):
+        g.add_edge(a, b, weight=len(edges[(a, b)]), distance=1 / len(edges[(a, b)]))
+    return g
+
+
+@pytest.mark.parametrize("kind, expected", [("organisation", FIXTURE_ORGANISATION_EDGES), ("city", FIXTURE_CITY_EDGES)])
+@pytest.mark.parametrize("when", ["build", "request"])
+def test_measures_match_networkx_computed_independently(small, kind, expected, when):
+    # "build": the unfiltered network's measures, stored by the build; "request": computed for a filtered network
+    # (a period that keeps every project with a year leaves p5 out, so compare with the same cut).
+    if when == "build":
+        g, edges = graph_for(small, kind), expected
+    else:
+        g = graph_for(small, kind, **{"from": "1900"})
+        edges = {pair: projects - {"p5"} for pair, projects in expected.items() if projects - {"p5"}}
+    reference = independent(edges)
+    ours = {local(n): data for n, data in g.nodes(data=True)}
+    assert {n: d["degree"] for n, d in ours.items()} == dict(reference.degree())
+    assert {n: d["weighted_degree"] for n, d in ours.items()} == dict(reference.degree(weight="weight"))
+    betweenness = nx.betweenness_centrality(reference, weight="distance")
+    assert {n: d["betweenness"] for n, d in ours.items()} == pytest.approx(betweenness)
+    communities = nx.community.louvain_communities(reference, weight="weight", seed=42)
+    grouped = {}
+    for n, d in ours.items():
+        grouped.setdefault(d["community"], set()).add(n)
+    assert sorted(map(sorted, grouped.values())) == sorted(map(sorted, communities))
+    components = {}
+    for n, d in ours.items():
+        components.setdefault(d["component"], set()).add(n)
+    assert sorted(map(sorted, components.values())) == sorted(map(sorted, nx.connected_components(reference)))
+    assert g.graph["betweenness_pivots"] == g.number_of_nodes()  # exact at this size
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Filters
+# --------------------------------------------------------------------------------------------------------------
+
+
+def edges_of(g: nx.Graph) -> dict:
+    return {tuple(sorted((local(a), local(b)))): {local(p) for p in d["projects"]} for a, b, d in g.edges(data=True)}
+
+
+def keep(edges: dict, projects: set) -> dict:
+    return {pair: shared & projects for pair, shared in edges.items() if shared & projects}
+
+
+@pytest.mark.parametrize("options, projects", [
+    ({"programme": "programme:programme-one"}, {"p1", "p2", "p5", "p7"}),  # with the strand below it
+    ({"programme": f"{ID}programme/strand-one"}, {"p1", "p5"}),
+    ({"fund": "programme:fund-two"}, {"p3", "p4", "p6"}),
+    ({"country": "fr"}, {"p3"}),
+    ({"country": f"{ID}country/es"}, {"p4", "p6"}),
+    ({"from": "2012", "to": "2014"}, {"p2", "p7"}),  # overlapping periods; p5 has no dates
+    ({"from": "2019"}, {"p4", "p6"}),  # p4 has no end, p6 no start
+    ({"to": "2011"}, {"p1"}),
+    ({"fund": "programme:fund-one", "country": "DE", "from": "2013"}, {"p2", "p7"}),
+])
+def test_each_filter_keeps_the_co_participations_of_the_projects_it_selects(small, options, projects):
+    g = graph_for(small, "organisation", **options)
+    assert edges_of(g) == keep(FIXTURE_ORGANISATION_EDGES, projects)
+    assert {d["weight"] for _, _, d in g.edges(data=True)} <= set(range(1, 4))
+    assert all(d["weight"] == len(d["projects"]) for _, _, d in g.edges(data=True))
+
+
+def test_the_city_network_filters_the_same_projects(small):
+    g = graph_for(small, "city", country="FR")
+    assert edges_of(g) == keep(FIXTURE_CITY_EDGES, {"p3"})
+
+
+@pytest.mark.parametrize("options, option, message", [
+    ({"programme": "programme:nowhere"}, "programme", "not a funding programme"),
+    ({"programme": "not an iri"}, "programme", "expected an IRI"),
+    ({"fund": "programme:programme-one"}, "fund", "not a fund"),
+    ({"country": "XX"}, "country", "ISO 3166-1"),
+    ({"country": "country:zz"}, "country", "not a country"),
+    ({"from": "20x0"}, "from", "expected a year"),
+    ({"to": "99"}, "to", "expected a year"),
+    ({"from": "2015", "to": "2010"}, "from", "after it ends"),
+])
+def test_bad_filters_name_their_option(small, options, option, message):
+    _, _, vocabulary = read(small, "organisation")
+    with pytest.raises(F.OptionError, match=message) as caught:
+        F.parse(options, vocabulary)
+    assert caught.value.option == option
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Formats
+# --------------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def fixture_graph(small):
+    return graph_for(small, "organisation")
+
+
+def test_graphml_opens_in_networkx_with_the_same_nodes_edges_and_attributes(fixture_graph):
+    back = nx.read_graphml(io.BytesIO(FORMATS["graphml"].write(fixture_graph)))
+    assert set(back.nodes) == set(fixture_graph.nodes)
+    assert {frozenset(e) for e in back.edges} == {frozenset(e) for e in fixture_graph.edges}
+    for node, data in fixture_graph.nodes(data=True):
+        for name in ("label", "kind", "country", "city", "degree", "weighted_degree", "component", "community"):
+            assert back.nodes[node][name] == data[name]
+        assert back.nodes[node]["betweenness"] == pytest.approx(data["betweenness"])
+    for a, b, data in fixture_graph.edges(data=True):
+        assert back.edges[a, b]["weight"] == data["weight"]
+        assert back.edges[a, b]["projects"].split() == data["projects"]
+    assert back.graph["kind"] == "organisation"
+
+
+def test_gexf_is_well_formed_gexf_1_2_and_reads_back_in_networkx(fixture_graph):
+    data = FORMATS["gexf"].write(fixture_graph)
+    root = ET.fromstring(data)  # well-formed
+    assert root.tag == f"{{{GEXF_NS}}}gexf" and root.get("version") == "1.2"
+    declared = {a.get("title") for a in root.iter(f"{{{GEXF_NS}}}attribute")}
+    assert {"kind", "country", "degree", "weighted_degree", "betweenness", "component", "community", "projects"} <= declared
+    back = nx.read_gexf(io.BytesIO(data))
+    assert set(back.nodes) == set(fixture_graph.nodes)
+    assert {frozenset(e) for e in back.edges} == {frozenset(e) for e in fixture_graph.edges}
+    for node, attributes in fixture_graph.nodes(data=True):
+        assert back.nodes[node]["label"] == attributes["label"]
+        assert back.nodes[node]["degree"] == attributes["degree"]
+    for a, b, attributes in fixture_graph.edges(data=True):
+        assert back.edges[a, b]["weight"] == attributes["weight"]
+        assert back.edges[a, b]["id"] == attributes["key"]
+
+
+def test_csv_edge_and_node_lists(fixture_graph):
+    edges = list(csv.DictReader(io.StringIO(FORMATS["csv"].write(fixture_graph).decode())))
+    assert {(local(r["source"]), local(r["target"])): {local(p) for p in r["projects"].split()} for r in edges} == FIXTURE_ORGANISATION_EDGES
+    assert all(int(r["weight"]) == len(r["projects"].split()) for r in edges)
+    nodes = list(csv.DictReader(io.StringIO(FORMATS["nodes-csv"].write(fixture_graph).decode())))
+    assert {r["id"] for r in nodes} == set(fixture_graph.nodes)
+    assert {"label", "kind", "country", "city", "degree", "weighted_degree", "betweenness", "component", "community"} <= set(nodes[0])
+
+
+def test_json_is_graphology_serialisation(fixture_graph):
+    doc = json.loads(FORMATS["json"].write(fixture_graph))
+    assert doc["options"]["type"] == "undirected"
+    assert {n["key"] for n in doc["nodes"]} == set(fixture_graph.nodes)
+    assert all({"label", "degree", "community", "country"} <= set(n["attributes"]) for n in doc["nodes"])
+    edge = next(e for e in doc["edges"] if {local(e["source"]), local(e["target"])} == {"c", "e"})
+    assert edge["key"] == f"{ID}co-participation/organisation/c--e"
+    assert edge["attributes"]["weight"] == 3 and len(edge["attributes"]["projects"]) == 3
+
+
+def test_cytoscape_json_reads_back_in_networkx(fixture_graph):
+    back = nx.cytoscape_graph(json.loads(FORMATS["cytoscape"].write(fixture_graph)))
+    assert set(back.nodes) == set(fixture_graph.nodes)
+    assert back.number_of_edges() == fixture_graph.number_of_edges()
+
+
+# --------------------------------------------------------------------------------------------------------------
+# /network over HTTP
+# --------------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("query, accept, media_type", [
+    ("format=json", None, "application/json"),
+    ("format=graphml", None, "application/xml"),
+    ("format=gexf", None, "application/gexf+xml"),
+    ("format=csv", None, "text/csv"),
+    ("format=nodes-csv", None, "text/csv"),
+    ("format=cytoscape", None, "application/json"),
+    ("", "application/json", "application/json"),
+    ("", "application/graphml+xml", "application/xml"),
+    ("", "application/gexf+xml", "application/gexf+xml"),
+    ("", "text/csv", "text/csv"),
+    ("", "text/html,application/xhtml+xml,*/*;q=0.8", "text/html"),
+])
+def test_network_formats_over_http(small_client, query, accept, media_type):
+    response = small_client.get("/network?" + query, headers={"Accept": accept} if accept else {})
+    assert response.status_code == 200, response.text
+    assert response.mimetype == media_type
+    assert "Accept" in response.vary
+
+
+def test_http_answers_are_the_exports(small_client, fixture_graph):
+    back = nx.read_graphml(io.BytesIO(small_client.get("/network?format=graphml").data))
+    assert set(back.nodes) == set(fixture_graph.nodes) and back.number_of_edges() == fixture_graph.number_of_edges()
+    assert small_client.get("/network?format=graphml").headers["Content-Disposition"].startswith("attachment")
+
+
+@pytest.mark.parametrize("query, projects", [
+    ("programme=programme:programme-one", {"p1", "p2", "p5", "p7"}),
+    ("fund=" + f"{ID}programme/fund-two", {"p3", "p4", "p6"}),
+    ("country=FR", {"p3"}),
+    ("from=2012&to=2014", {"p2", "p7"}),
+])
+def test_filters_over_http(small_client, query, projects):
+    doc = small_client.get(f"/network?format=json&{query}").json
+    edges = {tuple(sorted((local(e["source"]), local(e["target"])))): {local(p) for p in e["attributes"]["projects"]} for e in doc["edges"]}
+    assert edges == keep(FIXTURE_ORGANISATION_EDGES, projects)
+
+
+def test_city_network_over_http(small_client):
+    doc = small_client.get("/network?kind=city&format=json").json
+    assert {local(n["key"]) for n in doc["nodes"]} == {"rome", "milan", "berlin", "paris", "madrid"}
+    assert doc["attributes"]["kind"] == "city"
+
+
+@pytest.mark.parametrize("query, parameter", [
+    ("kind=project", "kind"),
+    ("format=png", "format"),
+    ("from=later", "from"),
+    ("to=1e3", "to"),
+    ("from=2015&to=2010", "from"),
+    ("programme=programme:nowhere", "programme"),
+    ("fund=programme:programme-one", "fund"),
+    ("country=XX", "country"),
+    ("colour=red", "colour"),
+    ("kind=city&kind=organisation", "kind"),
+])
+def test_bad_parameters_give_400_naming_the_parameter(small_client, query, parameter):
+    response = small_client.get("/network?format=json&" + query if "format" not in query else "/network?" + query)
+    assert response.status_code == 400
+    assert f"'{parameter}'" in response.text
+
+
+def test_an_unacceptable_media_type_gives_406(small_client):
+    response = small_client.get("/network", headers={"Accept": "image/png"})
+    assert response.status_code == 406
+    assert "application/json" in response.text
+
+
+def test_answers_carry_an_etag_and_revalidate(small_client):
+    first = small_client.get("/network?format=json&country=IT")
+    again = small_client.get("/network?format=json&country=IT", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
+    other = small_client.get("/network?format=json&country=DE")
+    assert other.headers["ETag"] != first.headers["ETag"]
+
+
+def test_the_page_offers_the_filters_and_loads_the_drawing_libraries(small_client):
+    page = small_client.get("/network?kind=city&country=IT", headers={"Accept": "text/html"})
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    html = page.text
+    for needle in ('name="programme"', 'name="fund"', 'name="country"', 'name="from"', 'name="to"', 'id="colour-by"',
+                   'id="size-by"', 'id="search"', "/vendor/sigma/dist/sigma.min.js",
+                   "/vendor/graphology/dist/graphology.umd.min.js", "/vendor/graphology-library/dist/graphology-library.min.js",
+                   "network.js", "Strand one"):
+        assert needle in html, needle
+    assert '<option value="IT" selected>' in html
+
+
+def test_the_vendored_libraries_are_served(small_client):
+    for path in ("sigma/dist/sigma.min.js", "graphology/dist/graphology.umd.min.js", "graphology-library/dist/graphology-library.min.js"):
+        assert small_client.get("/vendor/" + path).status_code == 200, path
+
+
+def test_real_kg_network_over_http(client, store):
+    doc = client.get("/network?format=json").json
+    network, _, _ = read(store, "organisation")
+    assert len(doc["edges"]) == len(network.edges) > 0
+    british = client.get("/network?format=json&country=GB").json  # CoNet's partners only
+    assert 0 < len(british["edges"]) < len(doc["edges"])
+    assert client.get("/network", headers={"Accept": "text/html"}).status_code == 200
+
+
+# --------------------------------------------------------------------------------------------------------------
+# kg network
+# --------------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def built_store(tmp_path_factory, kg_cmd):
+    """An on-disk build of the real KG (no closure: the network is derived from asserted triples)."""
+    link = tmp_path_factory.mktemp("network-build") / "store"
+    done = kg_cmd("build", "--inference", "none", "--store", str(link))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "network" in done.stdout  # the build reports the step's time
+    return link
+
+
+def test_cli_writes_graphml_that_networkx_reads(kg_cmd, built_store, tmp_path, store):
+    out = tmp_path / "net.graphml"
+    done = kg_cmd("network", "--store", str(built_store), "--format", "graphml", "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    back = nx.read_graphml(out)
+    network, _, _ = read(store, "organisation")
+    assert back.number_of_edges() == len(network.edges)
+    assert {frozenset(e) for e in back.edges} == {frozenset(pair) for pair in network.edges}
+
+
+def test_cli_writes_csv_as_two_files(kg_cmd, built_store, tmp_path):
+    done = kg_cmd("network", "--store", str(built_store), "--kind", "city", "--format", "csv", "-o", str(tmp_path / "cities.csv"))
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "cities-edges.csv").read_text().startswith("source,target,weight,projects")
+    assert (tmp_path / "cities-nodes.csv").read_text().startswith("id,label,kind,country,city")
+
+
+def test_cli_filters_and_writes_json_to_standard_output(kg_cmd, built_store):
+    everything = json.loads(kg_cmd("network", "--store", str(built_store), "--format", "json").stdout)
+    done = kg_cmd("network", "--store", str(built_store), "--format", "json", "--country", "it", "--from", "2008", "--to", "2012")
+    assert done.returncode == 0, done.stderr
+    filtered = json.loads(done.stdout)  # CoNet (2008-2011) only
+    assert 0 < len(filtered["edges"]) < len(everything["edges"])
+    assert filtered["attributes"]["country"] == f"{ID}country/it"
+
+
+@pytest.mark.parametrize("args, option", [
+    (["--from", "soon"], "--from"),
+    (["--programme", "programme:nowhere"], "--programme"),
+    (["--fund", "programme:urbact-ii"], "--fund"),
+    (["--country", "XX"], "--country"),
+    (["--from", "2015", "--to", "2010"], "--from"),
+    (["--format", "csv"], "--output"),
+    (["--kind", "project"], "--kind"),
+    (["--format", "svg"], "--format"),
+])
+def test_cli_errors_name_the_option_and_exit_2(kg_cmd, built_store, args, option):
+    done = kg_cmd("network", "--store", str(built_store), *args)
+    assert done.returncode == 2
+    assert option in done.stderr
+
+
+@pytest.fixture(scope="module")
+def on_disk(tmp_path_factory, kg_cmd):
+    link = tmp_path_factory.mktemp("network-build") / "store"
+    done = kg_cmd("build", "--store", str(link))
+    assert done.returncode == 0, done.stderr
+    return link
+
+
+def test_an_on_disk_build_serves_the_whole_networks_from_files_it_wrote(on_disk):
+    """`kg build` writes every export of both unfiltered networks; /network answers with exactly those bytes, which
+    equal what computing the network from that build's store gives."""
+    from kg.network.files import find
+    from kg.store import current_build
+    from server import create_app
+
+    folder, info = current_build(on_disk)
+    kg_store = KGStore.open_build(folder, info)
+    client = create_app({"KG_STORE_PATH": str(on_disk), "TESTING": True}).test_client()
+    for kind in ("organisation", "city"):
+        network = lookup.read_network(kind, lookup.rows_of(kg_store.query(lookup.network_query(kind))))
+        expected = network_graph(network, {}, F.Filters(), build=info.id)
+        for fmt, spec in FORMATS.items():
+            path = find(folder, kind, fmt)
+            assert path is not None, (kind, fmt)
+            answer = client.get("/network", query_string={"kind": kind, "format": fmt})
+            assert answer.status_code == 200
+            assert answer.get_data() == path.read_bytes() == spec.write(expected), (kind, fmt)
+        filtered = client.get("/network", query_string={"kind": kind, "format": "json", "from": "2016"})
+        assert filtered.status_code == 200 and filtered.get_data() != find(folder, kind, "json").read_bytes()

@@ -113,8 +113,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(run=_validate)
 
-    p = sub.add_parser("query", help="run a SPARQL query (text, or @file.rq) on the built store")
-    p.add_argument("query", metavar="QUERY")
+    p = sub.add_parser("query", help="run a SPARQL query (text, @file.rq, or --named NAME) on the built store")
+    p.add_argument("query", metavar="QUERY", nargs="?", help="the query text, or @file.rq")
+    p.add_argument("--named", metavar="NAME", help="run the catalogue's query NAME (queries/NAME.rq) instead; see --list")
+    p.add_argument("--param", action="append", type=_param_spec, default=[], metavar="KEY=VALUE", help="a parameter of the --named query (repeatable)")
+    p.add_argument("--list", action="store_true", help="list the catalogue of named queries and their parameters")
     p.add_argument("--format", default="table", choices=["table", "csv", "tsv", "json", "xml", "turtle", "ntriples", "rdfxml", "jsonld"])
     p.add_argument("--store", type=Path, default=None)
     p.set_defaults(run=_query)
@@ -123,6 +126,24 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["table", "json"], default="table")
     p.add_argument("--store", type=Path, default=None)
     p.set_defaults(run=_stats)
+
+    p = sub.add_parser(
+        "network", help="export the co-participation network of organisations or cities (see docs/network.md)",
+        description="Export the co-participation network materialised by `kg build`: organisations (or cities) linked "
+        "by the projects they shared, with degree, weighted degree, betweenness, component and community per node. "
+        "Filters select projects; an edge's weight is the number of selected projects its ends shared.",
+    )
+    p.add_argument("--kind", choices=["organisation", "city"], default="organisation", help="whose network (default: organisation)")
+    p.add_argument("--format", choices=["graphml", "gexf", "csv", "json", "cytoscape"], default="graphml",
+                   help="graphml, gexf (1.2), csv (two files: PATH-edges.csv and PATH-nodes.csv), json (graphology) or cytoscape (default: graphml)")
+    p.add_argument("--programme", metavar="IRI", help="projects funded under this funding level or any level below it (IRI or programme:slug)")
+    p.add_argument("--fund", metavar="IRI", help="projects funded under this fund (IRI or programme:slug)")
+    p.add_argument("--country", metavar="IRI|ISO", help="projects with a participant in this country (ISO 3166-1 alpha-2 code or IRI)")
+    p.add_argument("--from", dest="start", metavar="YEAR", help="projects that ran in or after YEAR")
+    p.add_argument("--to", dest="end", metavar="YEAR", help="projects that ran in or before YEAR")
+    p.add_argument("--output", "-o", metavar="PATH", default="-", help="file to write ('-', the default, for standard output; csv needs a PATH)")
+    p.add_argument("--store", type=Path, default=None)
+    p.set_defaults(run=_network)
 
     p = sub.add_parser("serve", help="serve the built store over HTTP (SPARQL endpoint)")
     p.add_argument("--host", default="127.0.0.1")
@@ -196,11 +217,26 @@ def _open_store(args):
     return KGStore.open(_paths(args).store)
 
 
+def _param_spec(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, e.g. project=project:conet, not {text!r}")
+    return key, value
+
+
 def _query(args) -> int:
     from . import query as q
 
+    if args.list:
+        return _list_queries(args)
+    if (args.query is None) == (args.named is None):
+        raise InputError("give either a QUERY or --named NAME (--list shows the names)")
+    if args.param and args.named is None:
+        raise InputError("parameters go with a --named query", "--param")
     text = args.query
-    if text.startswith("@"):
+    if args.named is not None:
+        text = _named_query_text(args.named, args.param)
+    elif text.startswith("@"):
         path = Path(text[1:])
         try:
             text = path.read_text(encoding="utf-8")
@@ -213,6 +249,35 @@ def _query(args) -> int:
         raise InputError(f"format {args.format!r} does not fit a query that returns {kind}; use one of: {', '.join(formats)}", "--format")
     sys.stdout.buffer.write(q.serialize(result, formats[args.format]))
     sys.stdout.flush()
+    return 0
+
+
+def _named_query_text(name: str, params: list[tuple[str, str]]) -> str:
+    from . import named_queries
+    from .named_queries import ParameterError
+
+    values: dict[str, str] = {}
+    for key, value in params:
+        if key in values:
+            raise ParameterError(key, "given more than once")
+        values[key] = value
+    return named_queries.get(name).bind(values)
+
+
+def _list_queries(args) -> int:
+    from . import named_queries
+
+    queries = named_queries.catalogue()
+    if args.format == "json":
+        print(json.dumps([nq.describe() for nq in queries.values()], indent=2, ensure_ascii=False))
+        return 0
+    if args.format != "table":
+        raise InputError("--list writes a table or json", "--format")
+    for nq in queries.values():
+        print(f"{nq.name}: {nq.title}")
+        for p in nq.params:
+            given = f"default {p.default}" if p.default is not None else ("optional" if p.optional else "required")
+            print(f"    --param {p.name}=<{p.type}>  {p.label} ({given})")
     return 0
 
 
@@ -230,6 +295,43 @@ def _stats(args) -> int:
     for name, n in figures["entities"].items():
         print(f"  {name:<20} {n}")
     print(f"wikidata links {figures['wikidata_links']}")
+    return 0
+
+
+def _network(args) -> int:
+    from .network import NETWORK_GRAPH, filters, lookup, network_graph
+    from .network.export import FORMATS
+
+    if args.format == "csv" and args.output == "-":
+        raise InputError("csv writes two files (PATH-edges.csv and PATH-nodes.csv): give -o PATH", "--output")
+    kg_store = _open_store(args)
+    if str(NETWORK_GRAPH) not in kg_store.named_graphs():
+        raise InputError("this build has no co-participation network: run `kg build` again", str(_paths(args).store))
+    try:
+        vocabulary = lookup.read_vocabulary(lookup.rows_of(kg_store.query(lookup.VOCABULARY_QUERY)))
+        chosen = filters.parse(
+            {"programme": args.programme, "fund": args.fund, "country": args.country, "from": args.start, "to": args.end},
+            vocabulary,
+        )
+    except filters.OptionError as e:
+        raise InputError(e.message, "--" + e.option) from None
+    network = lookup.read_network(args.kind, lookup.rows_of(kg_store.query(lookup.network_query(args.kind))))
+    projects = lookup.read_projects(lookup.rows_of(kg_store.query(lookup.PROJECTS_QUERY))) if chosen else {}
+    graph = network_graph(network, projects, chosen, build=kg_store.info.id if kg_store.info else None)
+    if args.format == "csv":
+        stem = args.output[: -len(".csv")] if args.output.endswith(".csv") else args.output
+        outputs = [(Path(stem + "-edges.csv"), FORMATS["csv"]), (Path(stem + "-nodes.csv"), FORMATS["nodes-csv"])]
+    else:
+        outputs = [(None if args.output == "-" else Path(args.output), FORMATS[args.format])]
+    for path, fmt in outputs:
+        data = fmt.write(graph)
+        if path is None:
+            sys.stdout.buffer.write(data)
+            sys.stdout.flush()
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+            print(f"wrote {path}: {graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges", file=sys.stderr)
     return 0
 
 

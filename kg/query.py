@@ -47,6 +47,13 @@ GRAPH_FORMATS = {
 DEFAULT_RESULT_FORMAT = "json"
 DEFAULT_GRAPH_FORMAT = "turtle"
 
+def content_type(media_type: str) -> str:
+    """The Content-Type for a media type: text formats (all of ours are UTF-8) say so."""
+    if media_type.startswith("text/") or media_type.endswith(("json", "xml")):
+        return f"{media_type}; charset=utf-8"
+    return media_type
+
+
 _POSITION = re.compile(r"^error at (\d+):(\d+): (.*)$", re.S)
 
 

@@ -32,6 +32,7 @@ DEFAULTS = {
         "text/html", "text/plain", "text/csv", "text/tab-separated-values", "text/turtle", "application/json",
         "application/sparql-results+json", "application/sparql-results+xml", "application/n-triples",
         "application/rdf+xml", "application/ld+json", "application/javascript", "text/css",
+        "application/xml", "application/gexf+xml",
     ],
     "COMPRESS_MIN_SIZE": 1024,
 }
@@ -52,6 +53,10 @@ def create_app(config: dict | None = None) -> Flask:
     from .sparql import bp as sparql_bp
 
     app.register_blueprint(sparql_bp)
+    from . import dataset, network, pages, queries
+
+    for module in (pages, dataset, queries, network):
+        app.register_blueprint(module.bp)
     # Any web page may query the KG from a browser; the limit headers and ETag are readable there too.
     CORS(app, resources={r"/sparql": {"origins": "*"}}, send_wildcard=True, expose_headers=LIMIT_HEADERS + ["ETag"], max_age=86400)
     Compress(app)

@@ -31,6 +31,7 @@ class Backend:
     graph_sizes: dict[str, int]
     timeout: float
     memory_limit: int = 0
+    folder: Path | None = None  # the on-disk build's folder (dumps, network files); None for a store in memory
     _runners: dict[int, Runner] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -45,6 +46,7 @@ class Backend:
             graph_sizes=info.graph_sizes,
             timeout=timeout,
             memory_limit=memory_limit,
+            folder=target,
         )
 
     @classmethod
@@ -52,7 +54,7 @@ class Backend:
         """Serve a store already open in this process (built in memory, as tests do); children inherit it."""
         created = datetime.now(timezone.utc).replace(microsecond=0)
         build_id = store.info.id if store.info else "memory-" + created.strftime("%Y%m%dT%H%M%SZ") + f"-{id(store):x}"
-        return cls(lambda: store, build_id, created, len(store), store.graph_sizes(), timeout, memory_limit)
+        return cls(lambda: store, build_id, created, len(store), store.graph_sizes(), timeout, memory_limit, store.path)
 
     def run(self, job: QueryJob) -> Answer:
         # One runner per process: gunicorn forks its workers after the app is created.

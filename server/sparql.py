@@ -76,7 +76,7 @@ def sparql():
         if answer.retry_after:
             response.headers["Retry-After"] = str(answer.retry_after)
         return _decorate(response, None)
-    response = Response(answer.body, content_type=_content_type(answer.media_type))
+    response = Response(answer.body, content_type=q.content_type(answer.media_type))
     if answer.limited and answer.rows is not None and answer.rows >= job.row_limit:
         response.headers["KG-Results-Truncated"] = "true"
     return _decorate(response, etag)
@@ -94,7 +94,7 @@ def _description():
     cfg = current_app.config
     graph = describe(request.base_url, cfg["KG_BACKEND"], cfg["ROW_LIMIT"], cfg["SERVICE_ALLOW"])
     rdflib_format = {"text/turtle": "turtle", "application/rdf+xml": "xml", "application/n-triples": "nt", "application/ld+json": "json-ld"}[best]
-    response = Response(graph.serialize(format=rdflib_format, encoding="utf-8"), content_type=_content_type(best))
+    response = Response(graph.serialize(format=rdflib_format, encoding="utf-8"), content_type=q.content_type(best))
     return _decorate(response, None)
 
 
@@ -228,12 +228,6 @@ def _decorate(response: Response, etag: str | None) -> Response:
         response.cache_control.public = True
         response.cache_control.max_age = cfg["CACHE_MAX_AGE"]
     return response
-
-
-def _content_type(media_type: str) -> str:
-    if media_type.startswith("text/") or media_type.endswith(("json", "xml")):
-        return f"{media_type}; charset=utf-8"
-    return media_type
 
 
 def _text(message: str, status: int) -> Response:

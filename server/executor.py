@@ -143,6 +143,10 @@ class Runner:
 
 
 def _child_main(conn, open_store, memory_limit: int) -> None:
+    # A forked child holds copies of every descriptor of its parent: the server's listening socket, client
+    # connections, a browser driver's pipes in tests. Held here, they keep peers from ever seeing them closed.
+    os.closerange(3, conn.fileno())
+    os.closerange(conn.fileno() + 1, os.sysconf("SC_OPEN_MAX"))
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if memory_limit:
         resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))

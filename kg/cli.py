@@ -290,7 +290,7 @@ def _stats(args) -> int:
         return 0
     build = figures["build"]
     print(f"build      {build['id']} ({build['created']}, inference {build['inference']})")
-    print(f"triples    {figures['triples']} ({figures['asserted_triples']} asserted, {figures['inferred_triples']} inferred)")
+    print(f"triples    {figures['triples']} ({figures['asserted_triples']} asserted, {figures['inferred_triples']} inferred, {figures['network_triples']} in the network)")
     print(f"graphs     {len(figures['graphs'])}")
     for name, n in figures["entities"].items():
         print(f"  {name:<20} {n}")

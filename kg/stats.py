@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .namespaces import CKG, INFERRED_GRAPH
+from .network import NETWORK_GRAPH
 
 # What a person asks first: how many of each kind of thing.
 KINDS = [
@@ -39,8 +40,10 @@ def compute(kg_store) -> dict:
     return {
         "build": kg_store.info.__dict__ if kg_store.info else None,
         "triples": len(kg_store),
-        "asserted_triples": sum(n for g, n in graphs.items() if g != str(INFERRED_GRAPH)),
+        # The sources' triples, then what the build derived from them: the closure and the network.
+        "asserted_triples": sum(n for g, n in graphs.items() if g not in (str(INFERRED_GRAPH), str(NETWORK_GRAPH))),
         "inferred_triples": graphs.get(str(INFERRED_GRAPH), 0),
+        "network_triples": graphs.get(str(NETWORK_GRAPH), 0),
         "graphs": graphs,
         "entities": entities,
         "wikidata_links": wikidata,

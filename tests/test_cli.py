@@ -69,7 +69,8 @@ def test_build_writes_a_store_and_stats_describe_it(kg_cmd, built_store):
     figures = json.loads(done.stdout)
     assert figures["entities"]["projects"] == 4
     assert figures["inferred_triples"] > 0
-    assert figures["triples"] == figures["asserted_triples"] + figures["inferred_triples"]
+    assert figures["network_triples"] > 0
+    assert figures["triples"] == figures["asserted_triples"] + figures["inferred_triples"] + figures["network_triples"]
     assert any(g.endswith("/graph/data/projects/conet") for g in figures["graphs"])
 
 

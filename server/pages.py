@@ -79,6 +79,35 @@ def resource(rest: str = "", ext: str = ""):
     return _dereference(request.path)
 
 
+@bp.get("/graph/<path:rest>")
+def named_graph(rest: str):
+    """A named graph's IRI (one per source file, the closure, the network; VoID lists them as subsets) gives the
+    graph itself in RDF, and a short page about it for people."""
+    path, format_name = _explicit_format(request.path)
+    negotiated = format_name is None
+    if negotiated:
+        format_name = _negotiate()
+    iri = iri_for(path)
+    backend = current_app.config["KG_BACKEND"]
+    if iri not in backend.graph_sizes:
+        raise _unknown(iri)
+    lang = i18n.reader_language()
+    tag = _etag(iri, format_name, lang if format_name == "html" else "")
+    if tag in request.if_none_match:
+        return _decorate(Response(status=304), path, format_name, negotiated, tag)
+    if format_name == "html":
+        query = f"SELECT ?s ?p ?o WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} }} LIMIT 100"
+        body = render_template("graph.html", iri=iri, triples=backend.graph_sizes[iri], query=query, forms=_forms(path), **_common(lang))
+    else:
+        construct = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{describe.checked(iri)}> {{ ?s ?p ?o }} }}"
+        if format_name == "jsonld":
+            body = jsonld.compacted(backend.graph(construct, "ntriples"))
+        else:
+            body = backend.graph(construct, format_name)
+    response = Response(body, content_type=q.content_type(FORMATS[format_name][0]))
+    return _decorate(response, path, format_name, negotiated, tag)
+
+
 # --- Dereferencing -------------------------------------------------------------------------------------------
 
 def _dereference(path: str) -> Response:

@@ -405,3 +405,20 @@ def test_a_failing_store_gives_an_error_page_not_a_traceback(app, client, monkey
     monkeypatch.setattr(backend, "select", broken)
     page = client.get("/", headers={"Accept": BROWSER})
     assert page.status_code == 500 and "Traceback" not in page.get_data(as_text=True)
+
+
+def test_named_graph_iris_dereference_to_the_graph_itself(client, store):
+    """VoID lists each named graph as a subset under its IRI: following it gives that graph, or a page about it."""
+    from rdflib import Dataset, Graph
+
+    graphs = store.graph_sizes()
+    conet = "https://w3id.org/cohesion-kg/graph/data/projects/conet"
+    assert conet in graphs
+    for media_type, rdflib_format in (("text/turtle", "turtle"), ("application/n-triples", "nt"), ("application/ld+json", "json-ld"), ("application/rdf+xml", "xml")):
+        answer = client.get("/graph/data/projects/conet", headers={"Accept": media_type})
+        assert answer.status_code == 200, (media_type, answer.get_data(as_text=True))
+        assert answer.headers["Content-Location"].startswith("/graph/data/projects/conet.")
+        assert len(Graph().parse(data=answer.get_data(), format=rdflib_format)) == graphs[conet]
+    page = client.get("/graph/data/projects/conet", headers={"Accept": "text/html"})
+    assert page.status_code == 200 and str(graphs[conet]) in page.get_data(as_text=True)
+    assert client.get("/graph/data/projects/nothing", headers={"Accept": "text/turtle"}).status_code == 404

@@ -154,6 +154,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--max-query-bytes", type=int, default=64 * 1024, help="longer queries are refused with 413")
     p.add_argument("--memory-limit", type=int, default=4096, metavar="MB", help="address space of a query process in MB; 0 for none")
     p.add_argument("--allow-service", action="append", default=[], metavar="IRI", help="a SERVICE endpoint queries may call (repeatable)")
+    p.add_argument("--follow-interval", type=float, default=1.0, metavar="S", help="seconds between looks at the store link for a new build; 0 serves the first build until restarted (or SIGHUP)")
     p.add_argument("--access-log", metavar="FILE", default=None, help="write an access log to FILE ('-' for standard output); off by default")
     p.add_argument("--store", type=Path, default=None)
     p.set_defaults(run=_serve)
@@ -338,7 +339,7 @@ def _network(args) -> int:
 def _serve(args) -> int:
     from server.run import serve
 
-    for name in ("timeout", "row_limit", "max_query_bytes", "memory_limit"):
+    for name in ("timeout", "row_limit", "max_query_bytes", "memory_limit", "follow_interval"):
         if getattr(args, name) < 0:
             raise InputError("must not be negative", "--" + name.replace("_", "-"))
     settings = {
@@ -346,6 +347,7 @@ def _serve(args) -> int:
         "MAX_QUERY_BYTES": args.max_query_bytes,
         "MEMORY_LIMIT": args.memory_limit * 1024 * 1024,
         "SERVICE_ALLOW": args.allow_service,
+        "FOLLOW_INTERVAL": args.follow_interval,
     }
     return serve(store=_paths(args).store, host=args.host, port=args.port, workers=args.workers, timeout=args.timeout, settings=settings, access_log=args.access_log)
 

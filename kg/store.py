@@ -2,11 +2,13 @@
 
 On disk, each build is a folder under `var/stores/<build id>/` and `var/store` is a symbolic link to the
 current one. A build writes a new folder and switches the link with one atomic rename only when it is
-complete, so a failed or killed build leaves the previous store serving and intact.
+complete, so a failed or killed build leaves the previous store serving and intact. A running server follows
+the link (server.app), so the build it served last is kept beside the new one.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -22,7 +24,6 @@ from .namespaces import PREFIXES
 
 DB_DIR = "oxigraph"
 META_FILE = "build.json"
-KEEP_BUILDS = 2  # the current build and the one before it
 
 
 @dataclass(frozen=True)
@@ -94,9 +95,22 @@ def current_build(link: Path) -> tuple[Path, BuildInfo]:
 def write_build(stores_dir: Path, link: Path, fill, info_fields: dict) -> BuildInfo:
     """Create a new on-disk build, fill it with `fill(KGStore, build_id)`, then switch `link` to it atomically."""
     stores_dir.mkdir(parents=True, exist_ok=True)
+    # Builds into one stores folder take turns (a lock on the folder itself, released when the process ends
+    # however it ends): otherwise one build's clean-up would delete another's folder while it is being written.
+    lock = os.open(stores_dir, os.O_RDONLY)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _remove_partials(stores_dir)  # left by a build that was killed: nothing else is writing now
+        return _write_build(stores_dir, link, fill, info_fields)
+    finally:
+        os.close(lock)
+
+
+def _write_build(stores_dir: Path, link: Path, fill, info_fields: dict) -> BuildInfo:
     build_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
     target = stores_dir / build_id
     partial = stores_dir / f".{build_id}.partial"
+    previous = link.resolve() if link.is_symlink() else None
     try:
         partial.mkdir()
         kg_store = KGStore(ox.Store(str(partial / DB_DIR)), path=partial)
@@ -117,8 +131,10 @@ def write_build(stores_dir: Path, link: Path, fill, info_fields: dict) -> BuildI
         _switch_link(link, target)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
+        if target.exists() and link.resolve() != target:  # renamed but never switched to: not a build anyone serves
+            shutil.rmtree(target, ignore_errors=True)
         raise
-    _prune(stores_dir, keep=target)
+    _prune(stores_dir, keep={target, previous})
     return info
 
 
@@ -131,10 +147,15 @@ def _switch_link(link: Path, target: Path) -> None:
     os.replace(tmp, link)  # atomic: readers see the old build or the new one, never neither
 
 
-def _prune(stores_dir: Path, keep: Path) -> None:
-    builds = sorted(p for p in stores_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
-    for old in builds[:-KEEP_BUILDS]:
-        if old != keep:
+def _prune(stores_dir: Path, keep: set[Path | None]) -> None:
+    """Delete every build but the new one and the one the link pointed to before it. Servers move to the new
+    build within a second of their next request; the previous one stays for the requests still running on it.
+    A build that was renamed into place but never linked (killed between the two) goes too."""
+    for old in stores_dir.iterdir():
+        if old.is_dir() and not old.name.startswith(".") and old not in keep:
             shutil.rmtree(old, ignore_errors=True)
+
+
+def _remove_partials(stores_dir: Path) -> None:
     for leftover in stores_dir.glob(".*.partial"):
         shutil.rmtree(leftover, ignore_errors=True)

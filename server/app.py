@@ -11,6 +11,7 @@ from flask_cors import CORS
 from kg.config import Paths
 
 from .backend import Backend
+from .follow import FollowLink, read_link
 from .response_cache import ResponseCache
 
 WEB_MODULES = Path(__file__).parent / "web" / "node_modules"
@@ -35,6 +36,7 @@ DEFAULTS = {
         "application/xml", "application/gexf+xml",
     ],
     "COMPRESS_MIN_SIZE": 1024,
+    "FOLLOW_INTERVAL": 1.0,  # seconds between looks at the store link for a new build; 0 serves the first build only
 }
 
 
@@ -46,6 +48,7 @@ def create_app(config: dict | None = None) -> Flask:
         backend = Backend.for_store(app.config["KG_STORE"], app.config["QUERY_TIMEOUT"], app.config["MEMORY_LIMIT"])
     else:
         link = Path(app.config["KG_STORE_PATH"] or Paths().store)
+        seen = read_link(link)
         backend = Backend.for_path(link, app.config["QUERY_TIMEOUT"], app.config["MEMORY_LIMIT"])
     app.config["KG_BACKEND"] = backend
 
@@ -60,11 +63,15 @@ def create_app(config: dict | None = None) -> Flask:
     # Any web page may query the KG from a browser; the limit headers and ETag are readable there too.
     CORS(app, resources={r"/sparql": {"origins": "*"}}, send_wildcard=True, expose_headers=LIMIT_HEADERS + ["ETag"], max_age=86400)
     Compress(app)
+    response_cache = None
     if app.config["RESPONSE_CACHE_BYTES"]:
-        app.wsgi_app = ResponseCache(app.wsgi_app, "/sparql", app.config["RESPONSE_CACHE_BYTES"])
+        app.wsgi_app = response_cache = ResponseCache(app.wsgi_app, "/sparql", app.config["RESPONSE_CACHE_BYTES"])
+    if app.config["KG_STORE"] is None and app.config["FOLLOW_INTERVAL"] > 0:
+        app.wsgi_app = FollowLink(app, link, seen, response_cache)
 
     @app.get("/health")
     def health():
-        return jsonify(status="ok", build=backend.build_id, triples=backend.triples)
+        serving = app.config["KG_BACKEND"]
+        return jsonify(status="ok", build=serving.build_id, triples=serving.triples)
 
     return app

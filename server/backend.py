@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from threading import Lock
 from typing import Callable
 
 from kg.store import KGStore, current_build
@@ -33,6 +34,10 @@ class Backend:
     memory_limit: int = 0
     folder: Path | None = None  # the on-disk build's folder (dumps, network files); None for a store in memory
     _runners: dict[int, Runner] = field(default_factory=dict, repr=False)
+    # A backend replaced by a newer build keeps its query child until the queries running on it are answered.
+    _lock: Lock = field(default_factory=Lock, repr=False)
+    _running: int = field(default=0, repr=False)
+    _retired: bool = field(default=False, repr=False)
 
     @classmethod
     def for_path(cls, link: Path, timeout: float, memory_limit: int = 0) -> Backend:
@@ -57,11 +62,28 @@ class Backend:
         return cls(lambda: store, build_id, created, len(store), store.graph_sizes(), timeout, memory_limit, store.path)
 
     def run(self, job: QueryJob) -> Answer:
-        # One runner per process: gunicorn forks its workers after the app is created.
-        runner = self._runners.get(os.getpid())
-        if runner is None:
-            runner = self._runners[os.getpid()] = Runner(self.open_store, self.timeout, self.memory_limit)
-        return runner.run(job)
+        with self._lock:
+            self._running += 1
+        try:
+            # One runner per process: gunicorn forks its workers after the app is created.
+            runner = self._runners.get(os.getpid())
+            if runner is None:
+                runner = self._runners[os.getpid()] = Runner(self.open_store, self.timeout, self.memory_limit)
+            return runner.run(job)
+        finally:
+            with self._lock:
+                self._running -= 1
+                done = self._retired and not self._running
+            if done:
+                self.close()
+
+    def retire(self) -> None:
+        """No new request will use this backend: stop its query child once the queries on it are answered."""
+        with self._lock:
+            self._retired = True
+            idle = not self._running
+        if idle:
+            self.close()
 
     def select(self, text: str) -> list[dict[str, dict]]:
         """Rows of a SELECT run like any endpoint query (same child, timeout and memory bound), as SPARQL JSON

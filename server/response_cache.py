@@ -1,7 +1,8 @@
 """Whole HTTP answers to repeated GET queries, served before Flask is entered.
 
-The KG does not change between builds and each build is served by a new application, so a GET /sparql answer
-depends only on the request line and the headers that select it (Accept, Accept-Encoding, Origin). Serving
+The KG does not change within a build, and the app empties this cache when it moves to a new build
+(server.follow.FollowLink), so a GET /sparql answer depends only on the request line and the headers that select
+it (Accept, Accept-Encoding, Origin). Serving
 those from memory skips routing, negotiation, the query process and compression: on this machine Flask's
 request handling alone costs more than Oxigraph takes to answer a look-up.
 """
@@ -23,6 +24,11 @@ class ResponseCache:
         self.used = 0
         self.items: OrderedDict = OrderedDict()
         self.lock = Lock()
+
+    def clear(self) -> None:
+        with self.lock:
+            self.items.clear()
+            self.used = 0
 
     def __call__(self, environ, start_response):
         if environ.get("REQUEST_METHOD") != "GET" or environ.get("PATH_INFO") != self.path or not environ.get("QUERY_STRING"):

@@ -1,0 +1,135 @@
+"""A build that dies at any point leaves the previous store linked, intact and answering; the next build
+clears what the dead one left.
+
+Each fault is a real SIGKILL: the build runs in a subprocess whose code is patched (before `kg build` starts)
+so that the process kills itself on reaching the named point. Nothing in the build itself knows about it.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from kg.config import ROOT
+from kg.store import DB_DIR, META_FILE, KGStore, write_build
+
+from .live import build_store
+
+# Where to die: the attribute to patch (module, name) and when, relative to calling the original.
+POINTS = {
+    "after-load": ("kg.build", "check", "before"),  # sources loaded, nothing reasoned yet
+    "during-validation": ("kg.build", "validate", "before"),
+    "during-store-write": ("kg.build", "materialise", "before"),  # quads already in the new database
+    "during-dumps": ("kg.dumps", "_write_one", "after"),  # the first dump file written, the others not
+    "before-network-files": ("kg.network.files", "write", "before"),  # all dumps written
+    "before-rename": ("os", "rename", "before"),  # database and build.json complete (the build's only rename)
+    "before-link-switch": ("kg.store", "_switch_link", "before"),  # renamed into place, not linked
+}
+
+DRIVER = textwrap.dedent("""
+    import importlib, os, signal, sys
+    module, name, when = sys.argv[1:4]
+    target = importlib.import_module(module)
+    original = getattr(target, name)
+
+    def die(*args, **kwargs):
+        if when == "after":
+            original(*args, **kwargs)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    setattr(target, name, die)
+    from kg.cli import main
+    sys.exit(main(sys.argv[4:]))
+""")
+
+
+def _killed_build(link, point: str) -> subprocess.CompletedProcess:
+    module, name, when = POINTS[point]
+    return subprocess.run(
+        [sys.executable, "-c", DRIVER, module, name, when, "build", "--store", str(link)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )
+
+
+def _answers(link) -> int:
+    store = KGStore.open(link)
+    try:
+        return int(next(iter(store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")))["n"].value)
+    finally:
+        del store
+
+
+def _builds(stores):
+    """Folders a reader could take for a build: not hidden, and holding a database."""
+    return sorted(p.name for p in stores.iterdir() if not p.name.startswith(".") and (p / DB_DIR).exists())
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory):
+    return build_store(tmp_path_factory.mktemp("faults"))
+
+
+@pytest.mark.parametrize("point", list(POINTS))
+def test_a_killed_build_leaves_the_previous_store_serving(live, point):
+    before = live.resolve()
+    stores = before.parent
+    triples = _answers(live)
+    done = _killed_build(live, point)
+    assert done.returncode == -9, f"{point} was not reached: {done.returncode}\n{done.stderr[-2000:]}"
+    assert live.resolve() == before
+    assert (before / META_FILE).is_file()
+    assert _answers(live) == triples
+    # What the dead build left is hidden (.ID.partial), or a complete folder the link never pointed to.
+    for leftover in set(_builds(stores)) - {before.name}:
+        assert point == "before-link-switch" and (stores / leftover / META_FILE).is_file()
+
+
+def test_the_next_build_clears_what_killed_builds_left(live):
+    # A killed build's partial folder is already gone when the next build starts writing: kill it last.
+    stores = live.resolve().parent
+    previous = live.resolve()
+    assert _killed_build(live, "before-link-switch").returncode == -9
+    assert _killed_build(live, "during-dumps").returncode == -9
+    assert list(stores.glob(".*.partial"))
+    assert len(_builds(stores)) > len({previous.name})  # the complete folder never linked
+    done = subprocess.run([sys.executable, "-m", "kg.cli", "build", "--store", str(live)], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    current = live.resolve()
+    assert current != previous
+    assert not list(stores.glob(".*.partial"))
+    # The build served until now stays for requests still running on it; orphans and older builds go.
+    assert _builds(stores) == sorted([previous.name, current.name])
+    assert _answers(live) > 0
+
+
+@pytest.mark.parametrize("stage", ["fill", "flush", "meta", "rename", "switch"])
+def test_an_exception_at_any_stage_writes_nothing(tmp_path, monkeypatch, stage):
+    """The same in-process: a failure (disk full, a bug) removes the new folder and leaves the link alone."""
+    import kg.store as store_module
+
+    link, stores = tmp_path / "store", tmp_path / "stores"
+    write_build(stores, link, lambda s, i: None, {"inference": "none", "kg_version": "test"})
+    before = link.resolve()
+
+    def boom(*args, **kwargs):
+        raise OSError(f"injected at {stage}")
+
+    fill = lambda s, i: None
+    if stage == "fill":
+        fill = boom
+    elif stage == "flush":
+        monkeypatch.setattr(store_module.KGStore, "graph_sizes", boom)
+    elif stage == "meta":
+        monkeypatch.setattr(store_module, "asdict", boom)
+    elif stage == "rename":
+        monkeypatch.setattr(store_module.os, "rename", boom)
+    else:
+        monkeypatch.setattr(store_module, "_switch_link", boom)
+    with pytest.raises(OSError, match="injected"):
+        write_build(stores, link, fill, {"inference": "none", "kg_version": "test"})
+    assert link.resolve() == before
+    assert sorted(p.name for p in stores.iterdir()) == [before.name]
+    assert KGStore.open(link).info.id == before.name

@@ -1,0 +1,127 @@
+"""A running `kg serve` follows its store link: a new `kg build` is served without a restart or a failed request."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import requests
+
+from kg.config import ROOT
+
+from .live import build_store, serving
+
+LABEL = "Reload probe"
+PROBE = f'ASK {{ ?s rdfs:label "{LABEL}"@en }}'
+
+
+def _rebuild(link, data) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "kg.cli", "build", "--store", str(link)],
+        cwd=ROOT, capture_output=True, text=True, env={**os.environ, "KG_DATA": str(data)},
+    )
+    assert done.returncode == 0, done.stderr
+    return link.resolve().name
+
+
+def _data_with_probe(tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data", data)
+    (data / "probe.ttl").write_text(
+        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+        f'<https://example.org/reload-probe> rdfs:label "{LABEL}"@en .\n'
+    )
+    return data
+
+
+def _ask(base: str) -> tuple[bool, str]:
+    r = requests.get(base + "/sparql", params={"query": PROBE}, headers={"Accept": "application/sparql-results+json"}, timeout=30)
+    r.raise_for_status()
+    return r.json()["boolean"], r.headers["KG-Build"]
+
+
+def _wait_for_build(base: str, build: str, seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        # Both workers must have moved: ask often enough that each one sees requests.
+        if all(requests.get(base + "/health", timeout=10).json()["build"] == build for _ in range(6)):
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"the server did not move to build {build}")
+
+
+def test_server_follows_a_new_build_without_dropping_requests(tmp_path):
+    link = build_store(tmp_path)
+    first = link.resolve().name
+    failures, answered = [], []
+    stop = threading.Event()
+
+    def client(base):
+        with requests.Session() as session:
+            while not stop.is_set():
+                try:
+                    r = session.get(base + "/sparql", params={"query": PROBE}, headers={"Accept": "application/sparql-results+json"}, timeout=30)
+                    if r.status_code != 200:
+                        failures.append(f"{r.status_code} {r.text[:200]}")
+                    else:
+                        answered.append((r.headers["KG-Build"], r.json()["boolean"]))
+                except requests.RequestException as e:
+                    failures.append(repr(e))
+
+    with serving(link, "--workers", "2") as base:
+        assert _ask(base) == (False, first)
+        threads = [threading.Thread(target=client, args=(base,)) for _ in range(2)]
+        for t in threads:
+            t.start()
+        try:
+            second = _rebuild(link, _data_with_probe(tmp_path))
+            assert second != first
+            _wait_for_build(base, second)
+            assert _ask(base) == (True, second)
+            time.sleep(1)
+        finally:
+            stop.set()
+            for t in threads:
+                t.join(30)
+        # A cached answer of the old build is never served as the new build's, nor the other way round.
+        assert set(answered) <= {(first, False), (second, True)}
+        assert (second, True) in answered
+        assert not failures, failures[:5]
+
+        # The dataset pages, cached per build, describe the new one too.
+        void = requests.get(base + "/.well-known/void", headers={"Accept": "text/turtle"}, timeout=30)
+        assert void.status_code == 200 and void.headers["KG-Build"] == second
+
+        # And again, back to the original data: the build served before the last one is kept, older ones go.
+        third = _rebuild(link, ROOT / "data")
+        _wait_for_build(base, third)
+        assert _ask(base) == (False, third)
+        assert sorted(p.name for p in link.resolve().parent.iterdir() if not p.name.startswith(".")) == sorted([second, third])
+
+
+def test_sighup_replaces_the_workers_on_the_new_build(tmp_path):
+    """The operator's other way: gunicorn's graceful reload starts workers that open the current build."""
+    link = build_store(tmp_path)
+    with serving(link, "--workers", "1", "--follow-interval", "0") as base:
+        first = requests.get(base + "/health", timeout=10).json()["build"]
+        second = _rebuild(link, _data_with_probe(tmp_path))
+        time.sleep(1.5)
+        assert requests.get(base + "/health", timeout=10).json()["build"] == first  # not following: told to stay
+        master = _master_pid()
+        os.kill(master, signal.SIGHUP)
+        _wait_for_build(base, second)
+        assert _ask(base) == (True, second)
+
+
+def _master_pid() -> int:
+    # `kg serve` runs gunicorn's master in the process this test started (under a changed process title); the
+    # master is that child of ours which has children of its own, its workers.
+    out = subprocess.run(["ps", "-eo", "pid=,ppid="], capture_output=True, text=True).stdout
+    rows = [tuple(map(int, line.split())) for line in out.splitlines()]
+    parents = {ppid for _, ppid in rows}
+    return next(pid for pid, ppid in rows if ppid == os.getpid() and pid in parents)

@@ -114,7 +114,9 @@ class Runner:
                 return self._conn.recv()
         except (EOFError, BrokenPipeError, ConnectionResetError, OSError):
             self._stop()
-            return Answer(503, _message("the query used more memory than this endpoint allows and was stopped"))
+            # The child died without answering: its memory bound (the usual cause) or a crash; either way it is gone.
+            return Answer(503, _message("the query process ended before answering (most likely the query needed more "
+                                        "memory than this endpoint allows); the next query starts a fresh one"))
         self._stop()
         return Answer(
             503,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 
+import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, render_template, request
 from werkzeug.exceptions import HTTPException
 
@@ -119,8 +120,11 @@ def _dereference(path: str) -> Response:
     iri = ONTOLOGY if path in ("/ontology", "/ontology/") else iri_for(path)
     try:
         describe.checked(iri)
+        ox.NamedNode(iri)  # stricter than the check: e.g. U+FFFD, which an undecodable %FF in the path becomes
     except describe.NotAnIRI as e:
         raise PageError(400, str(e)) from None
+    except ValueError as e:
+        raise PageError(400, f"{iri!r} is not a valid IRI: {e}") from None
     lang = i18n.reader_language()
     tag = _etag(iri, format_name, lang if format_name == "html" else "")
     if tag in request.if_none_match:

@@ -9,6 +9,7 @@ import hashlib
 from collections import OrderedDict
 from threading import Lock
 
+import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, render_template, request
 from werkzeug.datastructures import MIMEAccept
 
@@ -27,6 +28,9 @@ UPDATE = "application/sparql-update"
 HTML = "text/html"
 UPDATE_KEYWORDS = {"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH"}
 PROTOCOL_PARAMS = ("query", "default-graph-uri", "named-graph-uri", "format", "update", "using-graph-uri", "using-named-graph-uri")
+# Oxigraph's parser recurses once per bracket level: a few thousand levels overflow the query process's stack, and
+# a few hundred nested collections take minutes to parse. Real queries stay far below this.
+MAX_NESTING = 64
 # Headers that announce the endpoint's limits, exposed to browser clients too.
 LIMIT_HEADERS = ["KG-Query-Timeout", "KG-Row-Limit", "KG-Results-Truncated", "KG-Build"]
 
@@ -52,8 +56,8 @@ def sparql():
     _refuse_what_is_not_a_query(text)
     job = QueryJob(
         text=text,
-        default_graphs=tuple(params.getlist("default-graph-uri")),
-        named_graphs=tuple(params.getlist("named-graph-uri")),
+        default_graphs=_graph_iris(params, "default-graph-uri"),
+        named_graphs=_graph_iris(params, "named-graph-uri"),
         result_format=_choose(q.RESULT_FORMATS, params.get("format")),
         graph_format=_choose(q.GRAPH_FORMATS, params.get("format")),
         row_limit=current_app.config["ROW_LIMIT"],
@@ -156,8 +160,22 @@ def _read_request():
     return text, params
 
 
+def _graph_iris(params, name: str) -> tuple[str, ...]:
+    """The graphs a dataset parameter names; a graph the KG lacks is empty (SPARQL 1.1 Protocol), a non-IRI is an error."""
+    iris = tuple(params.getlist(name))
+    for iri in iris:
+        try:
+            ox.NamedNode(iri)
+        except ValueError as e:
+            raise ProtocolError(400, f"parameter {name!r}: {iri!r} is not an absolute IRI ({e})") from None
+    return iris
+
+
 def _refuse_what_is_not_a_query(text: str) -> None:
     toks = tokens(text)
+    deep = next((t for t in toks if t.kind == "open" and t.depth >= MAX_NESTING), None)
+    if deep is not None:
+        raise ProtocolError(400, f"query offset {deep.start}: brackets are nested more than {MAX_NESTING} levels deep; this endpoint does not parse such queries")
     first = _first_keyword(toks)
     if first in UPDATE_KEYWORDS:
         raise ProtocolError(403, f"this endpoint is read-only: {first} is SPARQL Update and is not accepted")

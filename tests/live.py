@@ -28,15 +28,22 @@ def build_store(folder: Path) -> Path:
     return link
 
 
+class Served(str):
+    """The base URL of a running `kg serve` (http://127.0.0.1:PORT); `pid` is its process, gunicorn's master."""
+
+    pid: int
+
+
 @contextlib.contextmanager
-def serving(link: Path, *options: str) -> Iterator[str]:
-    """Serve the build at `link` with `kg serve`; yields the base URL (http://127.0.0.1:PORT) once /health answers."""
+def serving(link: Path, *options: str) -> Iterator[Served]:
+    """Serve the build at `link` with `kg serve`; yields its base URL once /health answers."""
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "kg.cli", "serve", "--store", str(link), "--host", "127.0.0.1", "--port", str(port), *options],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
-    base = f"http://127.0.0.1:{port}"
+    base = Served(f"http://127.0.0.1:{port}")
+    base.pid = server.pid
     try:
         for _ in range(200):
             if server.poll() is not None:

@@ -112,16 +112,7 @@ def test_sighup_replaces_the_workers_on_the_new_build(tmp_path):
         second = _rebuild(link, _data_with_probe(tmp_path))
         time.sleep(1.5)
         assert requests.get(base + "/health", timeout=10).json()["build"] == first  # not following: told to stay
-        master = _master_pid()
-        os.kill(master, signal.SIGHUP)
+        os.kill(base.pid, signal.SIGHUP)
         _wait_for_build(base, second)
         assert _ask(base) == (True, second)
 
-
-def _master_pid() -> int:
-    # `kg serve` runs gunicorn's master in the process this test started (under a changed process title); the
-    # master is that child of ours which has children of its own, its workers.
-    out = subprocess.run(["ps", "-eo", "pid=,ppid="], capture_output=True, text=True).stdout
-    rows = [tuple(map(int, line.split())) for line in out.splitlines()]
-    parents = {ppid for _, ppid in rows}
-    return next(pid for pid, ppid in rows if ppid == os.getpid() and pid in parents)

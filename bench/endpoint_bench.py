@@ -240,19 +240,24 @@ class Data:
     build_line: str
 
 
-def prepare(work: Path, tools: Tools, target_triples: int, seed: int) -> Data:
-    """Build the KG plus generated data with `kg build`, then load the very same quads into an Oxigraph store."""
-    import pyoxigraph as ox
-
-    data = work / "data"
+def link_real_data(data: Path) -> Path:
+    """A data folder holding the KG's real files, for generated data to join. They are linked, not copied: kg
+    names each file's graph after its place in the project."""
     real = ROOT / "data"
-    # The real data files are linked, not copied: kg names each file's graph after its place in the project.
     for src in sorted(real.rglob("*")):
         if src.is_file():
             dest = data / src.relative_to(real)
             dest.parent.mkdir(parents=True, exist_ok=True)
             dest.symlink_to(src)
-    ref = read_reference(real)
+    return data
+
+
+def prepare(work: Path, tools: Tools, target_triples: int, seed: int) -> Data:
+    """Build the KG plus generated data with `kg build`, then load the very same quads into an Oxigraph store."""
+    import pyoxigraph as ox
+
+    data = link_real_data(work / "data")
+    ref = read_reference(ROOT / "data")
     generated = generate(data / "bench-generated.trig", ref, target_triples, seed)
     print(f"generated {len(generated.organisations)} organisations, {len(generated.projects)} projects, "
           f"{len(generated.participations)} participations -> {generated.path}")

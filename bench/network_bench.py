@@ -60,14 +60,8 @@ GROUP BY ?a ?b"""
 
 
 def prepare(work: Path, triples: int, seed: int) -> tuple[Path, dict]:
-    data = work / "data"
-    real = ROOT / "data"
-    for src in sorted(real.rglob("*")):
-        if src.is_file():
-            dest = data / src.relative_to(real)
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            dest.symlink_to(src)
-    ref = eb.read_reference(real)
+    data = eb.link_real_data(work / "data")
+    ref = eb.read_reference(ROOT / "data")
     generated = eb.generate(data / "bench-generated.trig", ref, triples, seed)
     info = {"organisations": len(generated.organisations), "projects": len(generated.projects),
             "participations": len(generated.participations)}

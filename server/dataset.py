@@ -27,7 +27,6 @@ from werkzeug.urls import iri_to_uri
 from kg import dataset_description as dd
 from kg import dumps as dump_files
 from kg import named_queries
-from kg.config import Paths
 from kg.query import GRAPH_FORMATS
 from kg.store import KGStore, current_build
 
@@ -191,7 +190,9 @@ def _dumps() -> tuple[Path | None, list[dump_files.Dump]]:
 def _find_or_write_dumps() -> tuple[Path | None, list[dump_files.Dump]]:
     config = current_app.config
     store: KGStore | None = config["KG_STORE"]
-    folder = store.path if store is not None else _build_folder()
+    folder = _backend().folder  # the on-disk build served, or the open store's own folder; None in memory
+    if folder is not None and not folder.is_dir():
+        folder = None  # pruned from under this worker (the link has since moved on)
     if folder is not None:
         found = dump_files.read(folder / dump_files.DUMPS_DIR)
         if found is not None:
@@ -204,13 +205,6 @@ def _find_or_write_dumps() -> tuple[Path | None, list[dump_files.Dump]]:
     target = Path(tempfile.mkdtemp(prefix="kg-dumps-"))
     atexit.register(shutil.rmtree, target, True)
     return target, dump_files.write(store, target)
-
-
-def _build_folder() -> Path | None:
-    """The folder of the on-disk build this app serves (the link may since point to a newer one)."""
-    link = Path(current_app.config["KG_STORE_PATH"] or Paths().store)
-    folder = link.resolve().parent / _backend().build_id
-    return folder if folder.is_dir() else None
 
 
 # --- Sitemap and robots.txt ------------------------------------------------------------------------------------

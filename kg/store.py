@@ -82,6 +82,18 @@ class KGStore:
         options.setdefault("use_default_graph_as_union", True)
         return self.store.query(text, prefixes=PREFIXES, **options)
 
+    # The two operations the store-side build steps (SPARQL reasoning and validation, the network) need, so that
+    # they run the same on this store and on a remote SPARQL server's.
+
+    def select(self, text: str):
+        """Solutions of a SELECT over the union of the graphs: each maps a variable name to a pyoxigraph term,
+        or None when it is unbound."""
+        return self.query(text)
+
+    def add_quads(self, quads) -> None:
+        """Add pyoxigraph Quads (their graph names say where)."""
+        self.store.extend(quads)
+
 
 def current_build(link: Path) -> tuple[Path, BuildInfo]:
     """The build folder `link` points to and its metadata, without opening the database."""

@@ -3,7 +3,8 @@
 On disk, each build is a folder under `var/stores/<build id>/` and `var/store` is a symbolic link to the
 current one. A build writes a new folder and switches the link with one atomic rename only when it is
 complete, so a failed or killed build leaves the previous store serving and intact. A running server follows
-the link (server.app), so the build it served last is kept beside the new one.
+the link (server.follow), so the build it served last is kept beside the new one, and an older one is kept
+until PRUNE_GRACE seconds after it was replaced, for a slow query that may still be reading it.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import fcntl
 import json
 import os
 import shutil
+import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -24,6 +26,9 @@ from .namespaces import PREFIXES
 
 DB_DIR = "oxigraph"
 META_FILE = "build.json"
+RETIRED_FILE = "replaced"  # written into a build when the link moves off it; its time starts the grace period
+# Seconds a replaced build is kept for queries still reading it: well above the longest query timeout.
+PRUNE_GRACE = float(os.environ.get("KG_PRUNE_GRACE", 600))
 
 
 @dataclass(frozen=True)
@@ -146,7 +151,12 @@ def _write_build(stores_dir: Path, link: Path, fill, info_fields: dict) -> Build
         if target.exists() and link.resolve() != target:  # renamed but never switched to: not a build anyone serves
             shutil.rmtree(target, ignore_errors=True)
         raise
-    _prune(stores_dir, keep={target, previous})
+    if previous is not None and previous != target:
+        try:
+            (previous / RETIRED_FILE).write_text(datetime.now(timezone.utc).isoformat(timespec="seconds") + "\n")
+        except OSError:
+            pass  # without the mark it is pruned by the next build at once, as builds were before the grace period
+    _prune(stores_dir, keep={target, previous}, grace=PRUNE_GRACE)
     return info
 
 
@@ -159,12 +169,21 @@ def _switch_link(link: Path, target: Path) -> None:
     os.replace(tmp, link)  # atomic: readers see the old build or the new one, never neither
 
 
-def _prune(stores_dir: Path, keep: set[Path | None]) -> None:
+def _prune(stores_dir: Path, keep: set[Path | None], grace: float) -> None:
     """Delete every build but the new one and the one the link pointed to before it. Servers move to the new
     build within a second of their next request; the previous one stays for the requests still running on it.
-    A build that was renamed into place but never linked (killed between the two) goes too."""
+    An older build that was served goes only `grace` seconds after it was replaced: when two builds finish within
+    one query timeout, a slow query may still be reading it. A build that was renamed into place but never
+    linked (killed between the two) was never served and goes at once."""
+    now = time.time()
     for old in stores_dir.iterdir():
-        if old.is_dir() and not old.name.startswith(".") and old not in keep:
+        if not old.is_dir() or old.name.startswith(".") or old in keep:
+            continue
+        try:
+            replaced = (old / RETIRED_FILE).stat().st_mtime
+        except OSError:
+            replaced = None  # never served (or served before builds were marked): nobody can be reading it
+        if replaced is None or now - replaced >= grace:
             shutil.rmtree(old, ignore_errors=True)
 
 

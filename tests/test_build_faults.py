@@ -133,3 +133,23 @@ def test_an_exception_at_any_stage_writes_nothing(tmp_path, monkeypatch, stage):
     assert link.resolve() == before
     assert sorted(p.name for p in stores.iterdir()) == [before.name]
     assert KGStore.open(link).info.id == before.name
+
+
+def test_a_replaced_build_is_kept_for_the_grace_period(tmp_path, monkeypatch):
+    """Two builds within one query timeout: the build before the previous one may still be read by a slow query,
+    so it stays until the grace period after its replacement is over, and goes at the first build after that."""
+    import kg.store as store_module
+
+    link, stores = tmp_path / "store", tmp_path / "stores"
+    empty = lambda s, i: None
+    meta = {"inference": "none", "kg_version": "test"}
+    first = write_build(stores, link, empty, meta).id
+    second = write_build(stores, link, empty, meta).id
+    assert (stores / first / store_module.RETIRED_FILE).is_file()
+    third = write_build(stores, link, empty, meta).id
+    assert sorted(p.name for p in stores.iterdir()) == [first, second, third]
+
+    monkeypatch.setattr(store_module, "PRUNE_GRACE", 0)
+    fourth = write_build(stores, link, empty, meta).id
+    assert sorted(p.name for p in stores.iterdir()) == [third, fourth]
+    assert KGStore.open(link).info.id == fourth

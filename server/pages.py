@@ -235,7 +235,8 @@ def _cacheable(response: Response, tag: str) -> Response:
 
 # --- Errors: a page for people, a line of text for programs, never a traceback -----------------------------------
 
-TITLES = {400: "Bad request", 404: "Not found", 406: "Not acceptable", 500: "Server error", 503: "Service unavailable"}
+TITLES = {400: "Bad request", 404: "Not found", 405: "Method not allowed", 406: "Not acceptable", 500: "Server error",
+          503: "Service unavailable"}
 
 
 def error_response(status: int, message: str, headers: dict | None = None) -> Response:
@@ -262,6 +263,13 @@ def _not_found(e: HTTPException):
     if e.response is not None:  # a route that answered 404 with its own message (abort(response)) keeps it
         return e
     return error_response(404, f"Nothing is published at {request.path}.")
+
+
+@bp.app_errorhandler(405)
+def _method_not_allowed(e: HTTPException):
+    allowed = e.get_headers()  # werkzeug's Allow header, naming the methods the route takes
+    allow = dict(allowed).get("Allow", "")
+    return error_response(405, f"{request.method} is not allowed at {request.path}; use {allow or 'GET'}.", headers={"Allow": allow} if allow else None)
 
 
 @bp.app_errorhandler(BackendError)

@@ -6,9 +6,10 @@
 
 What it does, in order:
   1. checks for its tools (wrk, the `oxigraph` command) and says how to get them; it installs nothing;
-  2. generates organisations, projects and participations under the KG's ontology (deterministic, --seed) so that
-     the KG plus them holds about --triples triples, and builds them with the real ontology, data and shapes
-     through `kg build` (OWL RL closure and SHACL validation included) into a temporary folder;
+  2. generates projects with their organisations, participations, cities, outputs and events with `kg synth`'s
+     generator (kg/synth.py; deterministic, --seed) so that the KG plus them holds about --triples triples, and
+     builds them with the real ontology, data and shapes through `kg build` (OWL RL closure and SHACL validation
+     included) into a temporary folder;
   3. dumps the built store's quads to N-Quads and loads exactly those into an Oxigraph store (`oxigraph load`);
   4. serves both on 127.0.0.1 (`kg serve`, `oxigraph serve-read-only --union-default-graph`), checks that every
      benchmark query gets the same answer from both, then times each scenario with wrk at 1 and 8 connections:
@@ -115,37 +116,26 @@ def _in_venv_or_path(name: str) -> str | None:
 # Data: the real KG plus generated projects, organisations and participations
 # --------------------------------------------------------------------------------------------------------------
 
-ORG_CLASSES = ["Municipality", "Association", "NonProfitOrganisation", "Foundation", "University", "Company", "PublicAgency"]
-NATIVE_LANG = {"it": "it", "de": "de", "fr": "fr", "es": "es", "nl": "nl", "pl": "pl", "se": "sv", "pt": "pt", "gr": "el"}
-# Asserted and (OWL RL) inferred triples per generated thing, measured on a build; used to size the data.
-TRIPLES_PER_ORGANISATION = 16
-TRIPLES_PER_PROJECT = 24
-TRIPLES_PER_PARTICIPATION = 16
-PARTNERS_PER_PROJECT = 8
+# Triples the OWL RL closure adds per asserted triple of generated data, measured on a build of 100 projects;
+# with kg.synth.TRIPLES_PER_PROJECT it sizes the data for a KG of --triples triples, closure included.
+INFERRED_PER_ASSERTED = 0.92
 
 
 @dataclass
 class Reference:
-    """IRIs of the real KG that generated things point to (cities with their country, programmes, themes)."""
+    """What generated things point to (kg.synth reads it from the real data) and the size of the real KG."""
 
-    cities: list[tuple[str, str]]
-    programmes: list[str]
-    themes: list[str]
+    synth: object  # kg.synth.Reference
     real_triples: int
 
 
 def read_reference(data_dir: Path) -> Reference:
     import pyoxigraph as ox
 
-    store = ox.Store()
-    for path in sorted(data_dir.rglob("*.ttl")):
-        store.bulk_load(path=str(path), format=ox.RdfFormat.TURTLE, base_iri=path.resolve().as_uri(), to_graph=ox.NamedNode(path.resolve().as_uri()))
-    q = lambda text: [tuple(t.value for t in s) for s in store.query(PROLOGUE + text, use_default_graph_as_union=True)]
-    cities = sorted(q("SELECT ?c ?k WHERE { ?c a ckg:City ; ckg:country ?k }"))
-    # Only the leaves of the funding hierarchy fund projects, as in the real data.
-    programmes = sorted(p for (p,) in q("SELECT ?p WHERE { ?p a ?t . VALUES ?t { ckg:Programme ckg:ProgrammeStrand } FILTER NOT EXISTS { ?x ckg:partOfProgramme ?p } }"))
-    themes = sorted(t for (t,) in q("SELECT ?t WHERE { ?t a ckg:Theme }"))
-    return Reference(cities, programmes, themes, len(store))
+    from kg import synth
+
+    real = sum(1 for path in sorted(data_dir.rglob("*.ttl")) for _ in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE))
+    return Reference(synth.read_reference(data_dir), real)
 
 
 @dataclass
@@ -156,77 +146,19 @@ class Generated:
     participations: list[str]
 
 
-
 def generate(path: Path, ref: Reference, target_triples: int, seed: int) -> Generated:
-    """Write organisations, projects and participations as TriG, sized so that the built KG holds about
-    `target_triples` (asserted plus inferred).
+    """Write projects with their organisations, participations, cities, outputs and events with `kg synth`'s
+    generator (N-Quads), sized so that the built KG holds about `target_triples` (asserted plus inferred).
 
     Partners are drawn with a skewed (Zipf-like) preference, so some organisations take part in many projects and
     some pairs of organisations share several projects: the co-occurrence query has real aggregation to do.
     """
-    from kg.load import graph_iri
+    from kg import synth
 
-    rng = random.Random(seed)
     budget = max(0, target_triples - int(ref.real_triples * 1.5))  # the real KG grows by about half with its closure
-    n_org = max(20, int(budget * 0.17 / TRIPLES_PER_ORGANISATION))
-    per_project = TRIPLES_PER_PROJECT + PARTNERS_PER_PROJECT * TRIPLES_PER_PARTICIPATION
-    n_proj = max(5, (budget - n_org * TRIPLES_PER_ORGANISATION) // per_project)
-    weights = [1.0 / (rank + 10) for rank in range(n_org)]
-    out = [f"@prefix {p}: <{ns}> ." for p, ns in PREFIXES.items()]
-    # The graph kg gives this file: triples outside a GRAPH block would land in the default graph instead.
-    out += ["", f"<{graph_iri(path)}> {{", ""]
-    out.append(
-        "source:bench-generator a ckg:SourceDocument ;\n"
-        '    rdfs:label "Generated by bench/endpoint_bench.py for load tests"@en , "Generato da bench/endpoint_bench.py per le prove di carico"@it ;\n'
-        f'    dct:identifier "bench-generator" ; schema:url <{BASE}bench/endpoint_bench> .'
-    )
-    organisations, projects, participations = [], [], []
-    for i in range(1, n_org + 1):
-        slug = f"bench-org-{i:05d}"
-        city, country = rng.choice(ref.cities)
-        code = country.rsplit("/", 1)[1]
-        organisations.append(ID + "organisation/" + slug)
-        out.append(
-            f"organisation:{slug} a ckg:{rng.choice(ORG_CLASSES)} ;\n"
-            f'    rdfs:label "Bench organisation {i:05d}"@en , "Organizzazione di prova {i:05d}"@it ;\n'
-            f'    ckg:nativeName "Organisation {i:05d} ({code})"@{NATIVE_LANG.get(code, "en")} ;\n'
-            f"    ckg:basedIn <{city}> ; ckg:country <{country}> ;\n"
-            f"    dct:source source:bench-generator ."
-        )
-    for j in range(1, n_proj + 1):
-        slug = f"bench-project-{j:05d}"
-        projects.append(ID + "project/" + slug)
-        members: set[int] = set()
-        while len(members) < min(PARTNERS_PER_PROJECT, n_org):
-            members.add(rng.choices(range(n_org), weights)[0])
-        coordinator = rng.choice(sorted(members))
-        parts = []
-        for m in sorted(members):
-            org = f"bench-org-{m + 1:05d}"
-            pslug = f"{slug}-{org}"
-            parts.append(f"participation:{pslug}")
-            participations.append(ID + "participation/" + pslug)
-            out.append(
-                f"participation:{pslug} a ckg:Participation ;\n"
-                f'    rdfs:label "Bench organisation {m + 1:05d} in BP{j:05d}"@en , "Organizzazione di prova {m + 1:05d} in BP{j:05d}"@it ;\n'
-                f"    ckg:inProject project:{slug} ; ckg:participant organisation:{org} ;\n"
-                f"    ckg:role role:{'coordinator' if m == coordinator else 'partner'} ;\n"
-                f"    dct:source source:bench-generator ."
-            )
-        start = rng.randrange(2000, 2022)
-        out.append(
-            f"project:{slug} a ckg:Project ;\n"
-            f'    rdfs:label "Bench project {j:05d}"@en , "Progetto di prova {j:05d}"@it ;\n'
-            f'    ckg:acronym "BP{j:05d}" ;\n'
-            f'    dct:description "A generated project for load tests."@en ;\n'
-            f'    ckg:startDate "{start}-{rng.randrange(1, 13):02d}-01"^^xsd:date ; ckg:endDate "{start + rng.randrange(1, 5)}-12-31"^^xsd:date ;\n'
-            f"    ckg:fundedBy <{rng.choice(ref.programmes)}> ; ckg:theme {' , '.join(f'<{t}>' for t in rng.sample(ref.themes, 2))} ;\n"
-            f"    ckg:hasParticipation {' , '.join(parts)} ;\n"
-            f"    dct:source source:bench-generator ."
-        )
-    out.append("}")
-    path.write_text("\n".join(out) + "\n", encoding="utf-8")
-    return Generated(path, organisations, projects, participations)
+    projects = max(5, round(budget / (synth.TRIPLES_PER_PROJECT * (1 + INFERRED_PER_ASSERTED))))
+    summary = synth.write(path, projects, seed, reference=ref.synth, collect=True)
+    return Generated(path, summary.iris["organisation"], summary.iris["project"], summary.iris["participation"])
 
 
 @dataclass
@@ -258,7 +190,7 @@ def prepare(work: Path, tools: Tools, target_triples: int, seed: int) -> Data:
 
     data = link_real_data(work / "data")
     ref = read_reference(ROOT / "data")
-    generated = generate(data / "bench-generated.trig", ref, target_triples, seed)
+    generated = generate(data / "bench-generated.nq", ref, target_triples, seed)
     print(f"generated {len(generated.organisations)} organisations, {len(generated.projects)} projects, "
           f"{len(generated.participations)} participations -> {generated.path}")
 

@@ -5,10 +5,10 @@
     .venv/bin/python bench/network_bench.py --triples 100000 --repeat 5 --output -   # a quick look
 
 What it does, in order:
-  1. generates organisations, projects and participations with bench/endpoint_bench.py's generator (imported,
-     same seed), sized as that generator sizes a KG of --triples triples *with* its OWL RL closure, and builds
-     them beside the real data with `kg build --inference none`: the OWL RL closure at this size takes far too
-     long, and the network is derived from asserted triples only, so it does not need the closure. The build
+  1. generates projects, organisations and participations with `kg synth`'s generator (kg/synth.py) through
+     bench/endpoint_bench.py's `generate` (same seed), sized as it sizes a KG of --triples triples *with* its OWL
+     RL closure, and builds them beside the real data with `kg build --inference none`: the OWL RL closure at this
+     size takes far too long, and the network is derived from asserted triples only, so it does not need it. The build
      validates (SHACL) and materialises the networks, and its own timings are reported;
   2. times, in this process on the built store (pyoxigraph, read-only): the co-occurrence query a researcher
      would write on the raw data (pairs of organisations sharing projects, with the shared projects, grouped),
@@ -62,7 +62,7 @@ GROUP BY ?a ?b"""
 def prepare(work: Path, triples: int, seed: int) -> tuple[Path, dict]:
     data = eb.link_real_data(work / "data")
     ref = eb.read_reference(ROOT / "data")
-    generated = eb.generate(data / "bench-generated.trig", ref, triples, seed)
+    generated = eb.generate(data / "bench-generated.nq", ref, triples, seed)
     info = {"organisations": len(generated.organisations), "projects": len(generated.projects),
             "participations": len(generated.participations)}
     print(f"generated {info['organisations']} organisations, {info['projects']} projects, {info['participations']} participations", flush=True)
@@ -176,7 +176,7 @@ def report(args, info: dict, inproc: dict, rows: list[dict], started: datetime, 
         "",
         "## Data",
         "",
-        f"- generated with `bench/endpoint_bench.py`'s generator (seed {args.seed}) sized for a KG of {args.triples:,} triples "
+        f"- generated with `kg synth`'s generator (seed {args.seed}) sized for a KG of {args.triples:,} triples "
         f"*with* its OWL RL closure: {info['organisations']:,} organisations, {info['projects']:,} projects, "
         f"{info['participations']:,} participations, beside the real data",
         f"- built with `kg build --inference none` (OWL RL at this size takes too long; the network is derived from "

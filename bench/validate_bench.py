@@ -4,10 +4,11 @@
     .venv/bin/python bench/validate_bench.py --sizes 10k,100k  # fewer sizes
     .venv/bin/python bench/validate_bench.py --timeout 360     # a size still running after 360 s is stopped
 
-Data: synthetic projects that conform to shapes/ (each with a coordinator and partners, their organisations and
-cities, and the source documents they cite), written as Turtle under bench/results/tmp/ (git ignores it), with
-the real ontology and the real reference data (countries, roles, themes, programmes, sources) beside them as
-context, as a contributor's project would be validated.
+Data: synthetic projects from `kg synth` (kg/synth.py), which conform to shapes/ (each with a coordinator and 3
+to 15 partners, their organisations and cities, outputs, events and the source documents they cite), written as
+N-Triples under bench/results/tmp/ (git ignores it), with the real ontology and the real reference data
+(countries, roles, themes, programmes, sources) beside them as context, as a contributor's project would be
+validated.
 
 Each size runs in a fresh process doing what `kg validate --format json` does (the same functions: load, parse
 the shapes, reason (none), the extra checks, pyshacl, render):
@@ -25,7 +26,6 @@ import datetime as dt
 import json
 import os
 import platform
-import random
 import shutil
 import subprocess
 import sys
@@ -36,30 +36,6 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 WORK = RESULTS / "tmp"
 REFERENCE = ["places/countries.ttl", "vocabularies/roles.ttl", "vocabularies/themes.ttl", "funding/programmes.ttl", "sources.ttl"]
-
-PREFIXES = """@prefix ckg: <https://w3id.org/cohesion-kg/ontology/> .
-@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
-@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
-@prefix dct: <http://purl.org/dc/terms/> .
-@prefix schema: <https://schema.org/> .
-@prefix project: <https://w3id.org/cohesion-kg/id/project/> .
-@prefix participation: <https://w3id.org/cohesion-kg/id/participation/> .
-@prefix organisation: <https://w3id.org/cohesion-kg/id/organisation/> .
-@prefix city: <https://w3id.org/cohesion-kg/id/city/> .
-@prefix country: <https://w3id.org/cohesion-kg/id/country/> .
-@prefix programme: <https://w3id.org/cohesion-kg/id/programme/> .
-@prefix role: <https://w3id.org/cohesion-kg/id/role/> .
-@prefix theme: <https://w3id.org/cohesion-kg/id/theme/> .
-@prefix source: <https://w3id.org/cohesion-kg/id/source/> .
-@prefix wd: <http://www.wikidata.org/entity/> .
-"""
-# Reference IRIs that exist in data/ (the context): programmes, roles, themes, countries (with a language).
-PROGRAMMES = ["urbact-ii-thematic-networks", "uia-call-1", "amif", "efc-networks-of-towns"]
-PARTNER_ROLES = ["partner", "expert-organisation", "technical-support", "associated-city", "mentor-city"]
-THEMES = ["social-cohesion", "disadvantaged-neighbourhoods", "integrated-urban-development", "urban-governance", "education", "employment"]
-COUNTRIES = {"de": "de", "it": "it", "fr": "fr", "es": "es", "nl": "nl", "pl": "pl", "se": "sv", "be": "fr", "ro": "ro", "gr": "el"}
-ORG_CLASSES = ["Municipality", "Association", "NonProfitOrganisation", "University", "Company"]
-PARTNERS = 8  # participations per project
 
 
 def parse_size(text: str) -> int:
@@ -77,92 +53,20 @@ def label(n: int) -> str:
 #################################################################
 
 
-def project_block(i: int, rnd: random.Random) -> tuple[str, int]:
-    """One project with its participations, organisations, cities and source document: Turtle and its triple count."""
-    p = f"p{i:07d}"
-    start_year = 2008 + i % 12
-    lines, triples = [], 0
+def generate(folder: Path, target: int, seed: int = 7) -> int:
+    """Write about `target` triples of `kg synth` projects to folder/data/generated/synth.nt, with the reference
+    data beside them; the number of triples written."""
+    sys.path.insert(0, str(ROOT))
+    from kg import synth
 
-    def statement(subject: str, pairs: list[tuple[str, str]]) -> None:
-        nonlocal triples
-        body = " ;\n    ".join(f"{pred} {obj}" for pred, obj in pairs)
-        lines.append(f"{subject}\n    {body} .\n")
-        triples += sum(obj.count(" , ") + 1 for _, obj in pairs)
-
-    statement(f"source:bench-{p}", [
-        ("a", "ckg:SourceDocument"),
-        ("rdfs:label", f'"Project page of BENCH-{i}"@en'),
-        ("dct:identifier", f'"P_bench_{i}"'),
-        ("schema:url", f"<https://example.org/bench/{p}>"),
-    ])
-    parts = [f"participation:{p}-{k}" for k in range(PARTNERS)]
-    statement(f"project:{p}", [
-        ("a", "ckg:Project"),
-        ("rdfs:label", f'"Benchmark project {i}"@en , "Progetto di prova {i}"@it'),
-        ("ckg:acronym", f'"BENCH-{i}"'),
-        ("dct:description", f'"A generated project for the validation benchmark, number {i}."@en'),
-        ("ckg:startDate", f'"{start_year}-01-15"^^xsd:date'),
-        ("ckg:endDate", f'"{start_year + 3}-06"^^xsd:gYearMonth'),
-        ("ckg:fundedBy", f"programme:{PROGRAMMES[i % len(PROGRAMMES)]}"),
-        ("ckg:theme", " , ".join(f"theme:{t}" for t in rnd.sample(THEMES, 2))),
-        ("ckg:hasParticipation", " , ".join(parts)),
-        ("schema:url", f"<https://example.org/projects/{p}>"),
-        ("dct:source", f"source:bench-{p}"),
-    ])
-    for k, part in enumerate(parts):
-        n = i * PARTNERS + k
-        cc = list(COUNTRIES)[n % len(COUNTRIES)]
-        org, city = f"organisation:bench-{n}", f"city:bench-{n}"
-        role = "coordinator" if k == 0 else PARTNER_ROLES[k % len(PARTNER_ROLES)]
-        statement(part, [
-            ("a", "ckg:Participation"),
-            ("rdfs:label", f'"Organisation {n} in BENCH-{i}"@en , "Organizzazione {n} in BENCH-{i}"@it'),
-            ("ckg:inProject", f"project:{p}"),
-            ("ckg:participant", org),
-            ("ckg:role", f"role:{role}"),
-            ("dct:source", f"source:bench-{p}"),
-        ])
-        statement(org, [
-            ("a", f"ckg:{ORG_CLASSES[n % len(ORG_CLASSES)]}"),
-            ("rdfs:label", f'"Organisation {n}"@en , "Organizzazione {n}"@it'),
-            ("ckg:nativeName", f'"Organisation {n}"@{COUNTRIES[cc]}'),
-            ("ckg:country", f"country:{cc}"),
-            ("ckg:basedIn", city),
-            ("schema:url", f"<https://example.org/organisations/{n}>"),
-            ("dct:source", f"source:bench-{p}"),
-        ])
-        statement(city, [
-            ("a", "ckg:City"),
-            ("rdfs:label", f'"Town {n}"@en , "Città {n}"@it'),
-            ("ckg:nativeName", f'"Town {n}"@{COUNTRIES[cc]}'),
-            ("ckg:country", f"country:{cc}"),
-            ("schema:sameAs", f"wd:Q{900_000_000 + n}"),
-            ("dct:source", f"source:bench-{p}"),
-        ])
-    return "\n".join(lines), triples
-
-
-def generate(folder: Path, target: int, seed: int = 7, per_file: int = 500) -> int:
-    """Write about `target` triples of projects under folder/data/generated/ and the reference data beside them."""
     if folder.exists():
         shutil.rmtree(folder)
     data = folder / "data"
     for rel in REFERENCE:
         (data / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / "data" / rel, data / rel)
-    out = data / "generated"
-    out.mkdir(parents=True)
-    rnd = random.Random(seed)
-    total, i, chunk, chunk_no = 0, 0, [], 0
-    while total < target:
-        block, n = project_block(i, rnd)
-        chunk.append(block)
-        total += n
-        i += 1
-        if len(chunk) == per_file or total >= target:
-            (out / f"projects-{chunk_no:04d}.ttl").write_text(PREFIXES + "\n" + "\n".join(chunk), encoding="utf-8")
-            chunk, chunk_no = [], chunk_no + 1
-    return total
+    # N-Triples: like a contributor's Turtle file, its triples go straight into the file's own graph.
+    return synth.write(data / "generated" / "synth.nt", synth.projects_for(target), seed, fmt="ntriples").triples
 
 
 #################################################################
@@ -290,8 +194,8 @@ def write_results(rows: list[dict], cli_real: tuple[float, float, int] | None, m
         f"Made by `bench/validate_bench.py` on {today}. Machine: {m['nproc']} CPUs ({m['cpu']}), {m['ram_gb']:.1f} GB RAM, "
         f"Python {m['python']}, rdflib {rdflib.__version__}, pyshacl {pyshacl.__version__}.",
         "",
-        "Synthetic projects that conform to the shapes (8 participations each, with their organisations, cities and "
-        "sources), validated with the real ontology and reference data as context, each size in a fresh process doing "
+        "Synthetic projects from `kg synth` that conform to the shapes (3 to 15 participations each, with their "
+        "organisations, cities, outputs, events and sources), validated with the real ontology and reference data as context, each size in a fresh process doing "
         "what `kg validate --format json` does. *Start-up excluded*: from the command's start to its report. *Start-up "
         "included*: the whole process, exec to exit. *Triples* counts everything loaded (ontology and context included). "
         "*Peak MB*: the process's maximum resident set size.",

@@ -128,6 +128,20 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_stats)
 
     p = sub.add_parser(
+        "synth", help="generate synthetic data under the ontology, conforming to the shapes (see docs/synth.md)",
+        description="Generate N synthetic projects with their partnerships, organisations, cities, outputs and events, "
+        "pointing to the KG's real countries, programmes, roles and themes, as N-Quads (one graph per kind, under "
+        "graph/synth/) or N-Triples. The same N and seed give the same bytes. About "
+        "136 triples per project; validate or build it beside the real data (`kg validate FILE`, or put it in data/).",
+    )
+    p.add_argument("--projects", type=int, required=True, metavar="N", help="how many projects (about 136 triples each)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    p.add_argument("--output", "-o", default="-", metavar="PATH", help="file to write, atomically ('-', the default, for standard output)")
+    p.add_argument("--format", choices=["nquads", "ntriples"], default="nquads", help="N-Quads with graph/synth/* graphs, or N-Triples (default: nquads)")
+    p.add_argument("--gzip", action="store_true", default=None, help="gzip the output (default: when PATH ends in .gz)")
+    p.set_defaults(run=_synth)
+
+    p = sub.add_parser(
         "network", help="export the co-participation network of organisations or cities (see docs/network.md)",
         description="Export the co-participation network materialised by `kg build`: organisations (or cities) linked "
         "by the projects they shared, with degree, weighted degree, betweenness, component and community per node. "
@@ -296,6 +310,19 @@ def _stats(args) -> int:
     for name, n in figures["entities"].items():
         print(f"  {name:<20} {n}")
     print(f"wikidata links {figures['wikidata_links']}")
+    return 0
+
+
+def _synth(args) -> int:
+    from . import synth
+
+    try:
+        summary = synth.write(args.output, args.projects, args.seed, fmt=args.format, compress=args.gzip)
+    except BrokenPipeError:  # `kg synth ... | head`: the reader left, which is no error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    where = "standard output" if args.output == "-" else args.output
+    print(f"kg synth: {summary.line()}; seed {args.seed}, written to {where}", file=sys.stderr)
     return 0
 
 

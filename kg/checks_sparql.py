@@ -1,0 +1,224 @@
+"""The checks SHACL cannot express (kg.checks), run on a store with SPARQL: the same findings and results, with
+no rdflib graph of the KG.
+
+kg.checks scans the asserted triples; on a store those are every named graph but the derived ones (the OWL RL
+closure and the co-participation network; `derived` names them), so an inferred `x a ckg:Organisation` does not
+make a dangling link look described. The queries are standard SPARQL 1.1 (GRAPH ?g, FILTER NOT EXISTS), for the
+embedded store and a remote server alike; what the store cannot do (Unicode normalisation, fuzzy matching of
+slugs) is done in Python on the few rows the queries return, with kg.checks' own functions.
+
+    find(store) -> [kg.checks.Finding]           the findings, as kg.checks.find gives them
+    merge(report, findings, store, place) -> Report   kg.checks.merge for a store: Results and raw SHACL results
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+
+from rdflib import BNode, Literal, URIRef
+from rdflib.namespace import RDF, RDFS, SH
+
+from .checks import (
+    CHECKS,
+    DANGLING_IRI,
+    DUPLICATE_ENTITY,
+    SHARED_WIKIDATA_LINK,
+    SUGGESTION_POOL,
+    SUGGESTIONS,
+    WIKIDATA_ENTITY,
+    Finding,
+    _did_you_mean,
+    _normalise,
+)
+from .namespaces import CKG, ID, INFERRED_GRAPH, SCHEMA
+from .network import NETWORK_GRAPH
+from .report import short
+from .validate import Report, Result
+from .validate_sparql import _term
+
+DERIVED_GRAPHS = (str(INFERRED_GRAPH), str(NETWORK_GRAPH))
+
+Place = Callable[[tuple], "tuple[str, int]"]  # (subject, predicate, object) -> (file, line) of the subject
+
+
+def find(store, derived: Iterable[str] = DERIVED_GRAPHS) -> list[Finding]:
+    """Every check on the asserted triples of `store` (all its graphs but `derived`)."""
+    asserted = _asserted(derived)
+    return dangling_iris(store, asserted) + duplicate_entities(store, asserted) + shared_wikidata_links(store, asserted)
+
+
+def _asserted(derived: Iterable[str]) -> Callable[[str], str]:
+    """A FILTER condition keeping graph variable `g` to the asserted graphs."""
+    names = ", ".join(f"<{g}>" for g in sorted(derived))
+    return (lambda g: f"{g} NOT IN ({names})") if names else (lambda g: "true")
+
+
+def dangling_iris(store, asserted: Callable[[str], str]) -> list[Finding]:
+    # The IRIs of ours used as objects and described nowhere are few: found first, then the triples using them.
+    rows = store.select(f"""
+        SELECT DISTINCT ?s ?p ?o WHERE {{
+          {{ SELECT ?o WHERE {{
+              {{ SELECT DISTINCT ?o WHERE {{ GRAPH ?g {{ [] ?used ?o }} FILTER (isIRI(?o) && STRSTARTS(STR(?o), "{ID}") && {asserted("?g")}) }} }}
+              FILTER NOT EXISTS {{ GRAPH ?h {{ ?o ?p2 ?o2 }} FILTER ({asserted("?h")}) }}
+          }} }}
+          GRAPH ?g {{ ?s ?p ?o }}
+          FILTER ({asserted("?g")})
+        }}""")
+    uses: dict[URIRef, set[tuple[URIRef, URIRef]]] = defaultdict(set)
+    for row in rows:
+        uses[_term(row["o"])].add((_term(row["s"]), _term(row["p"])))
+    # As in kg.checks, a target linked to only from blank nodes counts among the dangling (for the hints' budget)
+    # but gets no finding: a blank node has no line to point at.
+    findings = []
+    dangling = sorted(uses)
+    described = _described(store, asserted, {str(t).rpartition("/")[0] + "/" for t in dangling[:SUGGESTIONS]})
+    for number, target in enumerate(dangling):
+        hint = _did_you_mean(target, described) if number < SUGGESTIONS else None
+        for s, p in sorted((s, p) for s, p in uses[target] if isinstance(s, URIRef)):
+            message = f"links to {short(target)}, which nothing in the KG describes (no triple has it as subject)"
+            findings.append(Finding(DANGLING_IRI, s, p, target, message + (f"; did you mean {short(hint)}?" if hint else "")))
+    return findings
+
+
+def _described(store, asserted: Callable[[str], str], kinds: set[str]) -> dict[str, list[str]]:
+    """The described IRIs of each kind ({".../id/city/": [slugs]}), as kg.checks offers "did you mean" from;
+    a kind with more than SUGGESTION_POOL of them is left out, as kg.checks leaves it out."""
+    found: dict[str, list[str]] = {}
+    for kind in sorted(kinds):
+        rows = store.select(f"""
+            SELECT DISTINCT ?s WHERE {{
+              GRAPH ?g {{ ?s ?p ?o }}
+              FILTER (isIRI(?s) && STRSTARTS(STR(?s), "{kind}") && !CONTAINS(STRAFTER(STR(?s), "{kind}"), "/") && {asserted("?g")})
+            }} LIMIT {SUGGESTION_POOL + 1}""")
+        slugs = [row["s"].value[len(kind):] for row in rows]
+        if len(slugs) <= SUGGESTION_POOL:
+            found[kind] = slugs
+    return found
+
+
+def duplicate_entities(store, asserted: Callable[[str], str]) -> list[Finding]:
+    rows = store.select(f"""
+        SELECT DISTINCT ?s ?class ?label WHERE {{
+          GRAPH ?g {{ ?s a ?class }}
+          FILTER (isIRI(?s) && isIRI(?class) && STRSTARTS(STR(?class), "{CKG}") && {asserted("?g")})
+          GRAPH ?h {{ ?s <{RDFS.label}> ?label }}
+          FILTER (isLiteral(?label) && langMatches(LANG(?label), "en") && {asserted("?h")})
+        }}""")
+    # Every English label of every entity of ours comes back: kept as plain strings (rdflib terms cost ten times
+    # more), terms made only for the duplicates.
+    groups: dict[tuple[str, str], dict[str, tuple[str, str]]] = defaultdict(dict)  # (class, label) -> {entity: label}
+    for s, cls, label, language in sorted((r["s"].value, r["class"].value, r["label"].value, r["label"].language) for r in rows):
+        groups[(cls, _normalise(label))].setdefault(s, (label, language))
+    twins: dict[str, dict[str, tuple[str, tuple[str, str]]]] = defaultdict(dict)  # entity -> {other: (class, label)}
+    for (cls, _), members in sorted(groups.items()):
+        if len(members) > 1:
+            for m, label in members.items():
+                for other in members:
+                    if other != m:
+                        twins[m].setdefault(other, (cls, label))
+    findings = []
+    for entity_iri in sorted(twins):
+        entity = URIRef(entity_iri)
+        others = [URIRef(o) for o in sorted(twins[entity_iri])]
+        cls, (text, language) = twins[entity_iri][str(others[0])]
+        cls, label = URIRef(cls), Literal(text, lang=language)
+        message = (
+            f'has the same English label ("{label}") and class ({short(cls)}) as {", ".join(short(o) for o in others)}: '
+            "if they are one thing, keep one IRI; if not, give them labels that tell them apart"
+        )
+        findings.append(Finding(DUPLICATE_ENTITY, entity, RDFS.label, label, message))
+    return findings
+
+
+def shared_wikidata_links(store, asserted: Callable[[str], str]) -> list[Finding]:
+    rows = store.select(f"""
+        SELECT DISTINCT ?s ?o WHERE {{
+          GRAPH ?g {{ ?s <{SCHEMA.sameAs}> ?o }}
+          FILTER (isIRI(?s) && isIRI(?o) && CONTAINS(STR(?o), "wikidata.org/") && {asserted("?g")})
+        }}""")
+    holders: dict[str, dict[URIRef, URIRef]] = defaultdict(dict)  # QID -> {resource: its sameAs IRI}
+    for s, o in sorted((_term(r["s"]), _term(r["o"])) for r in rows):
+        m = WIKIDATA_ENTITY.match(str(o))
+        if m:
+            holders[m.group(1)].setdefault(s, o)
+    findings = []
+    for qid, links in sorted(holders.items()):
+        if len(links) < 2:
+            continue
+        for s in sorted(links):
+            others = ", ".join(short(o) for o in sorted(links) if o != s)
+            message = (
+                f"shares its Wikidata entity {qid} with {others}: a Wikidata entity names one thing, so one of the "
+                "links is wrong or the resources are one"
+            )
+            findings.append(Finding(SHARED_WIKIDATA_LINK, s, SCHEMA.sameAs, links[s], message))
+    return findings
+
+
+def merge(report: Report, findings: list[Finding], store, place: Place | None = None) -> Report:
+    """kg.checks.merge on a store: the findings added to `report` as Results (labelled from the store, placed by
+    `place(triple)`) and as sh:ValidationResult resources in its raw report, whose sh:conforms turns false on a
+    violation."""
+    if not findings:
+        return report
+    place = place or (lambda triple: ("", 0))
+    raw = report.graph
+    node = next(raw.subjects(RDF.type, SH.ValidationReport), None)
+    if node is None:
+        node = BNode()
+        raw.add((node, RDF.type, SH.ValidationReport))
+        raw.add((node, SH.conforms, Literal(True)))
+    raw.bind("ckgcheck", CHECKS)
+    for check in {f.check for f in findings}:
+        raw.add((check.iri, RDFS.label, Literal(check.label, lang="en")))
+        raw.add((check.iri, RDFS.comment, Literal(check.comment, lang="en")))
+    labels = english_labels(store, {f.focus for f in findings})
+    results = list(report.results)
+    for f in findings:
+        r = BNode()
+        raw.add((node, SH.result, r))
+        for p, o in (
+            (RDF.type, SH.ValidationResult),
+            (SH.focusNode, f.focus),
+            (SH.resultPath, f.path),
+            (SH.value, f.value),
+            (SH.resultSeverity, SH[f.check.severity]),
+            (SH.sourceShape, f.check.iri),
+            (SH.sourceConstraintComponent, f.check.iri),
+            (SH.resultMessage, Literal(f.message, lang="en")),
+        ):
+            raw.add((r, p, o))
+        file, line = place((f.focus, f.path, f.value))
+        results.append(
+            Result(
+                file=file,
+                line=line,
+                focus=str(f.focus),
+                severity=f.check.severity,
+                path=str(f.path),
+                value=f.value.n3() if isinstance(f.value, Literal) else str(f.value),
+                shape=str(f.check.iri),
+                component=f.check.name,
+                message=f.message,
+                label=labels.get(f.focus, ""),
+            )
+        )
+    if any(f.check.severity == "Violation" for f in findings):
+        raw.set((node, SH.conforms, Literal(False)))
+    return Report(sorted(set(results)), raw)
+
+
+def english_labels(store, nodes: Iterable, batch: int = 200) -> dict:
+    """Each IRI's English label (@en or @en-*) as kg.checks labels a finding: the first in sorted order."""
+    iris = sorted(n for n in nodes if isinstance(n, URIRef))
+    found: dict = {}
+    for start in range(0, len(iris), batch):
+        chunk = " ".join(f"<{n}>" for n in iris[start:start + batch])
+        rows = store.select(f"""SELECT ?s ?label WHERE {{ VALUES ?s {{ {chunk} }} ?s <{RDFS.label}> ?label
+                                FILTER (isLiteral(?label) && langMatches(LANG(?label), "en")) }}""")
+        for row in rows:
+            s, label = _term(row["s"]), str(_term(row["label"]))
+            if s not in found or label < found[s]:
+                found[s] = label
+    return found

@@ -176,7 +176,7 @@ LINKS = """
 SELECT ?p ?ns (COUNT(*) AS ?n) WHERE {
   { SELECT DISTINCT ?s ?p ?o WHERE {
       ?s ?p ?o FILTER (isIRI(?o) && STRSTARTS(STR(?s), STR(id:)) && !STRSTARTS(STR(?o), STR(id:))) } }
-  BIND (REPLACE(STR(?o), "[^/#]*$", "") AS ?ns)
+  BIND (REPLACE(STR(?o), "[^/#]+$", "") AS ?ns)
 } GROUP BY ?p ?ns"""
 EXAMPLES = "SELECT ?s WHERE { ?s a ckg:Project } ORDER BY ?s LIMIT 3"
 ONTOLOGY_FACTS = """

@@ -40,6 +40,26 @@ class QueryError(KGError):
     exit_code = 2
 
 
+class StoreError(KGError):
+    """A remote store (a SPARQL server) could not be reached, refused a request or answered with an error;
+    `where` is the URL asked."""
+
+    exit_code = 2
+
+
+class StoreTimeout(StoreError):
+    """The remote store did not answer in time, or stopped the query itself and said its answer is incomplete."""
+
+
+class TruncatedResults(StoreError):
+    """The remote store cut a result at its own row limit and it could not be completed by paging. `result` is
+    what it did return (a pyoxigraph result), `limit` the store's limit."""
+
+    def __init__(self, message: str, where: str | None, result, limit: int):
+        super().__init__(message, where)
+        self.result, self.limit = result, limit
+
+
 class ValidationFailed(KGError):
     """The data does not conform to the shapes: a build stops and writes nothing."""
 

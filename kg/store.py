@@ -1,4 +1,4 @@
-"""The embedded store: pyoxigraph, in memory or on disk.
+"""The embedded store: pyoxigraph, in memory or on disk; and `--store`, which chooses among the back ends.
 
 On disk, each build is a folder under `var/stores/<build id>/` and `var/store` is a symbolic link to the
 current one. A build writes a new folder and switches the link with one atomic rename only when it is
@@ -12,6 +12,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import shutil
 import time
 from dataclasses import asdict, dataclass, field
@@ -26,6 +27,41 @@ from .namespaces import PREFIXES
 
 DB_DIR = "oxigraph"
 META_FILE = "build.json"
+MEMORY = "memory"  # `--store memory`: the KG built from its sources in this process, kept nowhere
+
+
+@dataclass(frozen=True)
+class Location:
+    """What `--store` names: an on-disk build's link (`path`), a SPARQL server's query endpoint (`url`), or,
+    with neither, a store built in memory."""
+
+    path: Path | None = None
+    url: str | None = None
+
+    @property
+    def in_memory(self) -> bool:
+        return self.path is None and self.url is None
+
+    def __str__(self) -> str:
+        return self.url or (str(self.path) if self.path is not None else MEMORY)
+
+
+def locate(text: str | None) -> Location:
+    """The store `--store TEXT` names; without it, $KG_STORE, else var/store. A folder called "memory" is
+    ./memory."""
+    from .config import Paths
+
+    if text is None:
+        text = os.environ.get("KG_STORE") or None
+    if text is None:
+        return Location(path=Paths().store)
+    if text == MEMORY:
+        return Location()
+    if re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", text):
+        from .remote_store import check_url
+
+        return Location(url=check_url(text))
+    return Location(path=Path(text))
 RETIRED_FILE = "replaced"  # written into a build when the link moves off it; its time starts the grace period
 # Seconds a replaced build is kept for queries still reading it: well above the longest query timeout.
 PRUNE_GRACE = float(os.environ.get("KG_PRUNE_GRACE", 600))
@@ -39,6 +75,7 @@ class BuildInfo:
     graphs: int
     inference: str
     kg_version: str
+    engine: str = "rdflib"  # kg.build.Engine: which engine reasoned and validated
     graph_sizes: dict = field(default_factory=dict)  # named graph IRI -> triples, for the service description
 
 
@@ -156,7 +193,9 @@ def _write_build(stores_dir: Path, link: Path, fill, info_fields: dict) -> Build
             (previous / RETIRED_FILE).write_text(datetime.now(timezone.utc).isoformat(timespec="seconds") + "\n")
         except OSError:
             pass  # without the mark it is pruned by the next build at once, as builds were before the grace period
-    _prune(stores_dir, keep={target, previous}, grace=PRUNE_GRACE)
+    # Another link beside this one may share the stores folder (`kg build --store other`): its build stays too.
+    linked = {p.resolve() for p in link.parent.iterdir() if p.is_symlink()}
+    _prune(stores_dir, keep={target, previous, *linked}, grace=PRUNE_GRACE)
     return info
 
 

@@ -20,6 +20,8 @@ WEB_MODULES = Path(__file__).parent / "web" / "node_modules"
 DEFAULTS = {
     "KG_STORE": None,  # a KGStore already open in this process (tests build one in memory)
     "KG_STORE_PATH": None,  # else the store link of an on-disk build (default var/store)
+    "KG_STORE_URL": None,  # or a SPARQL server's query endpoint, which the app then fronts (kg.remote_store)
+    "KG_STORE_REMOTE": {},  # options for it: kind, graph_store (credentials come from the environment)
     "QUERY_TIMEOUT": 30.0,  # seconds a query may run before its process is killed
     "ROW_LIMIT": 10000,  # most solutions returned for one query; 0 for none
     "MAX_QUERY_BYTES": 64 * 1024,  # longer queries are refused with 413
@@ -44,9 +46,14 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(DEFAULTS)
     app.config.update(config or {})
+    follow = False
     if app.config["KG_STORE"] is not None:
         backend = Backend.for_store(app.config["KG_STORE"], app.config["QUERY_TIMEOUT"], app.config["MEMORY_LIMIT"])
+    elif app.config["KG_STORE_URL"]:
+        # A server has no link to follow: after `kg build --store URL`, restart `kg serve` or send it SIGHUP.
+        backend = Backend.for_url(app.config["KG_STORE_URL"], app.config["QUERY_TIMEOUT"], **app.config["KG_STORE_REMOTE"])
     else:
+        follow = app.config["FOLLOW_INTERVAL"] > 0
         link = Path(app.config["KG_STORE_PATH"] or Paths().store)
         seen = read_link(link)
         backend = Backend.for_path(link, app.config["QUERY_TIMEOUT"], app.config["MEMORY_LIMIT"])
@@ -66,7 +73,7 @@ def create_app(config: dict | None = None) -> Flask:
     response_cache = None
     if app.config["RESPONSE_CACHE_BYTES"]:
         app.wsgi_app = response_cache = ResponseCache(app.wsgi_app, "/sparql", app.config["RESPONSE_CACHE_BYTES"])
-    if app.config["KG_STORE"] is None and app.config["FOLLOW_INTERVAL"] > 0:
+    if follow:
         app.wsgi_app = FollowLink(app, link, seen, response_cache)
 
     @app.get("/health")

@@ -1,4 +1,8 @@
-"""What the app knows of the KG it serves: the build's identity, and a way to run queries on it."""
+"""What the app knows of the KG it serves: the build's identity, and a way to run queries on it.
+
+An embedded store is queried in a child process that can be killed (server.executor); a remote SPARQL server
+(kg.remote_store) is asked over HTTP from the worker itself, the query timeout being the HTTP timeout and, for
+Virtuoso, the server's own."""
 
 from __future__ import annotations
 
@@ -10,9 +14,13 @@ from pathlib import Path
 from threading import Lock
 from typing import Callable
 
+import pyoxigraph as ox
+
+from kg.errors import InputError, KGError, StoreTimeout
+from kg.remote_store import RemoteStore
 from kg.store import KGStore, current_build
 
-from .executor import Answer, QueryJob, Runner
+from .executor import Answer, QueryJob, Runner, execute_remote
 
 
 class BackendError(Exception):
@@ -25,7 +33,7 @@ class BackendError(Exception):
 
 @dataclass
 class Backend:
-    open_store: Callable[[], KGStore]  # called in the query child process, never in the server worker itself
+    open_store: Callable[[], KGStore] | None  # called in the query child process, never in the server worker itself
     build_id: str
     created: datetime
     triples: int
@@ -33,6 +41,7 @@ class Backend:
     timeout: float
     memory_limit: int = 0
     folder: Path | None = None  # the on-disk build's folder (dumps, network files); None for a store in memory
+    remote: RemoteStore | None = None  # a SPARQL server fronted: queries go to it, no child process
     _runners: dict[int, Runner] = field(default_factory=dict, repr=False)
     # A backend replaced by a newer build keeps its query child until the queries running on it are answered.
     _lock: Lock = field(default_factory=Lock, repr=False)
@@ -55,13 +64,30 @@ class Backend:
         )
 
     @classmethod
+    def for_url(cls, url: str, timeout: float, kind: str | None = None, graph_store: str | None = None) -> Backend:
+        """Front the SPARQL server whose query endpoint is `url`, as `kg build --store URL` filled it."""
+        return cls.for_remote(RemoteStore.connect(url, kind, graph_store, timeout=timeout), timeout)
+
+    @classmethod
+    def for_remote(cls, store: RemoteStore, timeout: float) -> Backend:
+        info = store.info
+        if info is None:
+            raise InputError("this SPARQL server holds no complete build of the KG: run `kg build --store URL`", store.url)
+        store.timeout = timeout
+        return cls(None, info.id, datetime.fromisoformat(info.created), info.triples, info.graph_sizes, timeout, remote=store)
+
+    @classmethod
     def for_store(cls, store: KGStore, timeout: float, memory_limit: int = 0) -> Backend:
         """Serve a store already open in this process (built in memory, as tests do); children inherit it."""
-        created = datetime.now(timezone.utc).replace(microsecond=0)
+        if isinstance(store, RemoteStore):
+            return cls.for_remote(store, timeout)
+        created = datetime.fromisoformat(store.info.created) if store.info else datetime.now(timezone.utc).replace(microsecond=0)
         build_id = store.info.id if store.info else "memory-" + created.strftime("%Y%m%dT%H%M%SZ") + f"-{id(store):x}"
         return cls(lambda: store, build_id, created, len(store), store.graph_sizes(), timeout, memory_limit, store.path)
 
     def run(self, job: QueryJob) -> Answer:
+        if self.remote is not None:
+            return execute_remote(self.remote, job)
         with self._lock:
             self._running += 1
         try:
@@ -87,7 +113,10 @@ class Backend:
 
     def select(self, text: str) -> list[dict[str, dict]]:
         """Rows of a SELECT run like any endpoint query (same child, timeout and memory bound), as SPARQL JSON
-        bindings: {variable: {"type": ..., "value": ..., "xml:lang"/"datatype": ...}}. For the app's own pages."""
+        bindings: {variable: {"type": ..., "value": ..., "xml:lang"/"datatype": ...}}. For the app's own pages.
+        From a remote store, every row: pages past its row limit."""
+        if self.remote is not None:
+            return self._remote_select(text)
         answer = self.run(QueryJob(text=text, result_format="json"))
         if answer.status != 200:
             raise BackendError(answer.status, answer.body.decode("utf-8", "replace").strip())
@@ -101,12 +130,44 @@ class Backend:
 
     def graph(self, text: str, format_name: str) -> bytes:
         """A CONSTRUCT/DESCRIBE serialised in one of kg.query.GRAPH_FORMATS (by name)."""
-        answer = self.run(QueryJob(text=text, graph_format=format_name))
+        job = QueryJob(text=text, graph_format=format_name)
+        # A page must show all of a graph: from a remote store, in as many requests as its row limit needs.
+        answer = self.run(job) if self.remote is None else execute_remote(self.remote, job, page=True)
         if answer.status != 200:
             raise BackendError(answer.status, answer.body.decode("utf-8", "replace").strip())
+        if answer.store_limit is not None:  # a DESCRIBE, which cannot be paged
+            raise BackendError(502, f"the store cut the graph at its limit of {answer.store_limit} rows")
         return answer.body
+
+    def _remote_select(self, text: str) -> list[dict[str, dict]]:
+        try:
+            solutions = self.remote.select(text)
+            names = [v.value for v in solutions.variables]
+            return [{n: _binding(s[n]) for n in names if s[n] is not None} for s in solutions]
+        except StoreTimeout as e:
+            raise BackendError(503, e.message) from None
+        except KGError as e:  # logged by the caller's handler; the message names no URL of the store
+            raise BackendError(502, e.message) from None
 
     def close(self) -> None:
         runner = self._runners.pop(os.getpid(), None)
         if runner is not None:
             runner.close()
+
+
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+
+def _binding(term) -> dict:
+    """A pyoxigraph term as a SPARQL JSON results binding."""
+    if isinstance(term, ox.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, ox.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    binding = {"type": "literal", "value": term.value}
+    if term.language:
+        binding["xml:lang"] = term.language
+    elif term.datatype.value != XSD_STRING:
+        binding["datatype"] = term.datatype.value
+    return binding
+

@@ -23,7 +23,7 @@ from typing import Callable
 import pyoxigraph as ox
 
 from kg import query as q
-from kg.errors import QueryError
+from kg.errors import QueryError, StoreError, StoreTimeout, TruncatedResults
 from kg.sparql_text import with_row_limit
 
 
@@ -47,10 +47,12 @@ class Answer:
     rows: int | None = None  # solutions returned, counted for SELECT when the row limit was imposed
     limited: bool = False  # the row limit was imposed on this query
     retry_after: int | None = None  # seconds, for a 503
+    store_limit: int | None = None  # a remote store cut the result at this many rows (its own limit, not ours)
 
 
-def execute(store, job: QueryJob) -> Answer:
-    """Run one query job against `store` and serialise the answer (in the child, or in-process)."""
+def execute(store, job: QueryJob, **store_options) -> Answer:
+    """Run one query job against `store` and serialise the answer (in the child, or in-process). `store_options`
+    go to the store's query method with the job's own."""
     text, limited = (job.text, False)
     if job.row_limit:
         capped, limited = with_row_limit(job.text, job.row_limit)
@@ -61,11 +63,14 @@ def execute(store, job: QueryJob) -> Answer:
         options["use_default_graph_as_union"] = False
     if job.named_graphs:
         options["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs]
+    store_limit = None
     try:
-        result = q.run(store, text, **options)
+        result = q.run(store, text, **options, **store_options)
+    except TruncatedResults as e:  # a remote store's own row limit: the client gets what it sent, and is told
+        result, store_limit = e.result, e.limit
     except QueryError as e:
         if limited:  # the capped text must never be blamed for an error: judge the client's own text
-            return execute(store, QueryJob(**{**job.__dict__, "row_limit": 0}))
+            return execute(store, QueryJob(**{**job.__dict__, "row_limit": 0}), **store_options)
         return Answer(400, _message(f"{e.where}: {e.message}" if e.where else e.message))
     kind = q.kind_of(result)
     name = job.graph_format if kind == "graph" else job.result_format
@@ -79,7 +84,23 @@ def execute(store, job: QueryJob) -> Answer:
     except OSError as e:
         return Answer(500, _message(f"the query failed while running: {e}"))
     rows = _count_rows(body, fmt) if kind == "select" and limited else None
-    return Answer(200, body, fmt.media_type, kind, rows, limited)
+    return Answer(200, body, fmt.media_type, kind, rows, limited, store_limit=store_limit)
+
+
+def execute_remote(store, job: QueryJob, page: bool = False) -> Answer:
+    """Run a job on a remote store (kg.remote_store) in this process: no child to kill, the store's own timeout
+    stops the query. Failures of the store are the store's: 502, or 503 for time; the operator's log gets the URL.
+    Without `page`, as for clients' queries, a result cut by the store's row limit is answered as it came, with
+    `store_limit` set (KG-Results-Truncated), rather than completed in pages that cost a query each."""
+    try:
+        return execute(store, job, page=page)
+    except StoreTimeout as e:
+        print(f"kg serve: {e}", file=sys.stderr)
+        return Answer(503, _message(f"the query ran longer than the {store.timeout:g} s limit and was stopped; narrow "
+                                    "it down or add a LIMIT"), retry_after=5)
+    except StoreError as e:
+        print(f"kg serve: {e}", file=sys.stderr)
+        return Answer(502, _message(f"the SPARQL store behind this endpoint failed to answer: {e.message}"))
 
 
 def _count_rows(body: bytes, fmt: q.Format) -> int:

@@ -126,7 +126,7 @@ def _run(text: str, format_name: str) -> Answer:
 
 def _truncated(answer: Answer) -> bool:
     limit = current_app.config["ROW_LIMIT"]
-    return bool(answer.limited and answer.rows is not None and answer.rows >= limit)
+    return bool(answer.limited and answer.rows is not None and answer.rows >= limit) or answer.store_limit is not None
 
 
 def _links(query: NamedQuery, text: str) -> dict[str, str]:

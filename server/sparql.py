@@ -32,7 +32,7 @@ PROTOCOL_PARAMS = ("query", "default-graph-uri", "named-graph-uri", "format", "u
 # a few hundred nested collections take minutes to parse. Real queries stay far below this.
 MAX_NESTING = 64
 # Headers that announce the endpoint's limits, exposed to browser clients too.
-LIMIT_HEADERS = ["KG-Query-Timeout", "KG-Row-Limit", "KG-Results-Truncated", "KG-Build"]
+LIMIT_HEADERS = ["KG-Query-Timeout", "KG-Row-Limit", "KG-Results-Truncated", "KG-Store-Row-Limit", "KG-Build"]
 
 
 class ProtocolError(Exception):
@@ -83,6 +83,9 @@ def sparql():
     response = Response(answer.body, content_type=q.content_type(answer.media_type))
     if answer.limited and answer.rows is not None and answer.rows >= job.row_limit:
         response.headers["KG-Results-Truncated"] = "true"
+    if answer.store_limit is not None:  # cut by the remote store's own limit (Virtuoso's ResultSetMaxRows), not ours
+        response.headers["KG-Results-Truncated"] = "true"
+        response.headers["KG-Store-Row-Limit"] = str(answer.store_limit)
     return _decorate(response, etag)
 
 

@@ -7,10 +7,6 @@ missing browser fails them (CI must not pass by testing nothing). Screenshots go
 
 from __future__ import annotations
 
-import fcntl
-import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -18,6 +14,7 @@ import pytest
 from kg.config import ROOT
 
 from .live import build_store, serving
+from .system_packages import command, unavailable
 
 SCREENSHOTS = ROOT / "var" / "screenshots"
 # Chromium's own background traffic is refused on closed networks; WebGL (the network view) needs SwiftShader
@@ -28,31 +25,9 @@ CHROMIUM_ARGS = [
 ]
 
 
-def unavailable(reason: str):
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason} (CI=true: browser tests may not be skipped)")
-    pytest.skip(reason)
-
-
 def chromium() -> str:
     """The chromium executable, installing Debian's package when possible."""
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found:
-        return found
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        unavailable("Chromium is not installed and cannot be installed here (needs root and apt-get): apt-get install chromium")
-    lock = ROOT / "var" / "apt-chromium.lock"
-    lock.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock, "w") as held:  # parallel test processes must not run apt at once
-        fcntl.flock(held, fcntl.LOCK_EX)
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        install = ["apt-get", "install", "-y", "--no-install-recommends", "chromium"]
-        if not shutil.which("chromium") and subprocess.run(install, env=env, capture_output=True).returncode != 0:
-            subprocess.run(["apt-get", "update"], env=env, capture_output=True)
-            done = subprocess.run(install, env=env, capture_output=True, text=True)
-            if done.returncode != 0:
-                unavailable("apt-get install chromium failed: " + done.stderr.strip()[-500:])
-    return shutil.which("chromium") or unavailable("apt-get installed chromium but no chromium command is on PATH")
+    return command("chromium", "chromium", "chromium-browser")
 
 
 @pytest.fixture(scope="session")

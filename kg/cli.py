@@ -21,6 +21,10 @@ from .reason import Inference
 from .report import RENDERERS, describe
 
 INFERENCE_CHOICES = [m.value for m in Inference]
+ENGINE_CHOICES = ["rdflib", "store"]
+ENGINE_HELP = ("rdflib: owlrl and pyshacl, the reference (minutes at 100k triples); store: the same steps as SPARQL "
+               "run by Oxigraph, for large data (seconds at 1M triples; the OWL RL rules the KG relies on, see "
+               "docs/validation.md) (default: rdflib)")
 
 VALIDATE_DESCRIPTION = """\
 Validate RDF files or folders (default: the KG's data/) against the SHACL shapes in shapes/, together with
@@ -88,7 +92,9 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("build", help="load, reason, validate and store the KG (a failing validation writes nothing)")
     p.add_argument("--inference", choices=INFERENCE_CHOICES, default="owlrl", help="closure kept in its own graph (default: owlrl)")
-    p.add_argument("--store", type=Path, default=None, help="where the store link goes (default: var/store)")
+    p.add_argument("--engine", choices=ENGINE_CHOICES, default="rdflib", help=ENGINE_HELP)
+    _store_options(p, "where the build goes: the store link of an on-disk build (default: var/store), `memory` (build, "
+                   "check and keep nothing), or a SPARQL server's query endpoint URL, whose KG graphs it replaces")
     p.set_defaults(run=_build)
 
     p = sub.add_parser(
@@ -100,6 +106,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="Turtle, TriG, JSON-LD, N-Triples (...) files or folders (default: data/)")
     p.add_argument("--inference", choices=INFERENCE_CHOICES, default="none", help="reason before validating (default: none)")
+    p.add_argument("--engine", choices=ENGINE_CHOICES, default="rdflib", help=ENGINE_HELP)
     p.add_argument("--format", choices=list(RENDERERS), default="text", help="report format on standard output (default: text)")
     p.add_argument(
         "--output", "-o", action="append", type=_output_spec, default=[], metavar="FORMAT=PATH",
@@ -119,12 +126,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--param", action="append", type=_param_spec, default=[], metavar="KEY=VALUE", help="a parameter of the --named query (repeatable)")
     p.add_argument("--list", action="store_true", help="list the catalogue of named queries and their parameters")
     p.add_argument("--format", default="table", choices=["table", "csv", "tsv", "json", "xml", "turtle", "ntriples", "rdfxml", "jsonld"])
-    p.add_argument("--store", type=Path, default=None)
+    _store_options(p)
     p.set_defaults(run=_query)
 
     p = sub.add_parser("stats", help="figures about the built store")
     p.add_argument("--format", choices=["table", "json"], default="table")
-    p.add_argument("--store", type=Path, default=None)
+    _store_options(p)
     p.set_defaults(run=_stats)
 
     p = sub.add_parser(
@@ -156,7 +163,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--from", dest="start", metavar="YEAR", help="projects that ran in or after YEAR")
     p.add_argument("--to", dest="end", metavar="YEAR", help="projects that ran in or before YEAR")
     p.add_argument("--output", "-o", metavar="PATH", default="-", help="file to write ('-', the default, for standard output; csv needs a PATH)")
-    p.add_argument("--store", type=Path, default=None)
+    _store_options(p)
     p.set_defaults(run=_network)
 
     p = sub.add_parser("serve", help="serve the built store over HTTP (SPARQL endpoint)")
@@ -170,42 +177,93 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-service", action="append", default=[], metavar="IRI", help="a SERVICE endpoint queries may call (repeatable)")
     p.add_argument("--follow-interval", type=float, default=1.0, metavar="S", help="seconds between looks at the store link for a new build; 0 serves the first build until restarted (or SIGHUP)")
     p.add_argument("--access-log", metavar="FILE", default=None, help="write an access log to FILE ('-' for standard output); off by default")
-    p.add_argument("--store", type=Path, default=None)
+    _store_options(p)
     p.set_defaults(run=_serve)
     return parser
 
 
+STORE_HELP = ("the store: an on-disk build's store link (default: $KG_STORE, else var/store), `memory` (the KG built "
+              "from its sources now), or a SPARQL server's query endpoint URL (see docs/operations.md)")
+
+
+def _store_options(p, help_text: str = STORE_HELP) -> None:
+    from .remote_store import KINDS
+
+    p.add_argument("--store", default=None, metavar="PATH|memory|URL", help=help_text)
+    p.add_argument("--store-kind", choices=KINDS, default=None,
+                   help="the server behind a --store URL, for its endpoints' names and quirks (default: from its Server header)")
+    p.add_argument("--store-graph-store", metavar="URL", default=None,
+                   help="its Graph Store Protocol endpoint, where `kg build` writes (default: by --store-kind's convention); "
+                   "credentials come from KG_STORE_USER and KG_STORE_PASSWORD")
+
+
 def _paths(args) -> Paths:
     paths = Paths()
-    if getattr(args, "store", None) is not None:
-        paths = Paths(ontology=paths.ontology, shapes=paths.shapes, data=paths.data, store=args.store)
+    location = _location(args)
+    if location.path is not None:
+        paths = Paths(ontology=paths.ontology, shapes=paths.shapes, data=paths.data, store=location.path)
     return paths
+
+
+def _location(args):
+    from .store import locate
+
+    return locate(getattr(args, "store", None))
+
+
+def _remote_options(args) -> dict:
+    return {"kind": getattr(args, "store_kind", None), "graph_store": getattr(args, "store_graph_store", None)}
 
 
 def _build(args) -> int:
     from .build import build
 
-    outcome = build(_paths(args), Inference(args.inference))
+    location = _location(args)
+    remote = None
+    if location.url is not None:
+        from .remote_store import RemoteStore
+
+        remote = RemoteStore.connect(location.url, **_remote_options(args))  # unreachable: fail before the work
+        remote.check_writable()
+    from .build import Engine
+
+    outcome = build(_paths(args), Inference(args.inference), in_memory=location.in_memory, remote=remote, engine=Engine(args.engine))
     info = outcome.info
+    triples = info.triples if info else len(outcome.store)
+    graphs = info.graphs if info else len(outcome.store.named_graphs())
     times = ", ".join(f"{k} {v:.2f}s" for k, v in outcome.timings.items())
     print(
-        f"built {info.id}: {info.triples} triples in {info.graphs} graphs "
-        f"({len(outcome.inferred)} inferred, {args.inference}); {outcome.report.summary()}; {times}"
+        f"built {info.id if info else 'in memory'}: {triples} triples in {graphs} graphs "
+        f"({outcome.inferred_count} inferred, {args.inference}, {args.engine} engine); {outcome.report.summary()}; {times}"
     )
-    print(f"store: {_paths(args).store}")
+    if remote is not None:
+        rate = triples / outcome.timings["upload"] if outcome.timings.get("upload") else 0
+        print(f"store: {location.url} ({remote.kind}; {rate:,.0f} triples/s uploaded)")
+    else:
+        print(f"store: {location if location.path is not None else 'memory (nothing was kept)'}")
     return 0
 
 
 def _validate(args) -> int:
     from .build import check, load_sources
-    from .load import display_path, parse_graph
+    from .load import discover, display_path, parse_graph
     from .report import render, render_error
 
     paths = _paths(args)
     try:
-        sources = load_sources(paths, data=args.paths or None, context=not args.no_context)
         shapes = parse_graph([paths.shapes])
-        _, report, _ = check(sources, shapes, Inference(args.inference))
+        if args.engine == "store":
+            from .build import check_store, data_paths
+            from .store import KGStore
+
+            targets = data_paths(paths, args.paths or None, context=not args.no_context)
+            loaded, _, report, _ = check_store(KGStore.in_memory(), [paths.ontology, *targets], shapes, Inference(args.inference))
+            ontology = {p.resolve() for p in discover([paths.ontology])}
+            data_files = [f for f in loaded if f.path.resolve() not in ontology]
+        else:
+            sources = load_sources(paths, data=args.paths or None, context=not args.no_context)
+            _, report, _ = check(sources, shapes, Inference(args.inference))
+            data_files = sources.data_files
     except KGError as e:
         # Machine-readable reports say why there is no report; main() still prints the error and exits 2 (or 1).
         if args.format != "text":
@@ -213,7 +271,7 @@ def _validate(args) -> int:
         for fmt, path in args.output:
             _write_report(path, render_error(e, fmt))
         raise
-    files = [display_path(f.path) for f in sources.data_files]
+    files = [display_path(f.path) for f in data_files]
     color = args.color == "always" or (args.color == "auto" and sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
     sys.stdout.write(render(report, args.format, color=color, fail_on=args.fail_on, files=files))
     for fmt, path in args.output:
@@ -229,7 +287,16 @@ def _write_report(path: Path, text: str) -> None:
 def _open_store(args):
     from .store import KGStore
 
-    return KGStore.open(_paths(args).store)
+    location = _location(args)
+    if location.url is not None:
+        from .remote_store import RemoteStore
+
+        return RemoteStore.connect(location.url, **_remote_options(args))
+    if location.in_memory:
+        from .build import build
+
+        return build(_paths(args), Inference.OWLRL, in_memory=True).store
+    return KGStore.open(location.path)
 
 
 def _param_spec(text: str) -> tuple[str, str]:
@@ -304,7 +371,10 @@ def _stats(args) -> int:
         print(json.dumps(figures, indent=2))
         return 0
     build = figures["build"]
-    print(f"build      {build['id']} ({build['created']}, inference {build['inference']})")
+    if build:
+        print(f"build      {build['id']} ({build['created']}, inference {build['inference']})")
+    else:
+        print("build      none recorded (built in memory, or a store `kg build` did not fill)")
     print(f"triples    {figures['triples']} ({figures['asserted_triples']} asserted, {figures['inferred_triples']} inferred, {figures['network_triples']} in the network)")
     print(f"graphs     {len(figures['graphs'])}")
     for name, n in figures["entities"].items():
@@ -334,7 +404,7 @@ def _network(args) -> int:
         raise InputError("csv writes two files (PATH-edges.csv and PATH-nodes.csv): give -o PATH", "--output")
     kg_store = _open_store(args)
     if str(NETWORK_GRAPH) not in kg_store.named_graphs():
-        raise InputError("this build has no co-participation network: run `kg build` again", str(_paths(args).store))
+        raise InputError("this build has no co-participation network: run `kg build` again", str(_location(args)))
     try:
         vocabulary = lookup.read_vocabulary(lookup.rows_of(kg_store.query(lookup.VOCABULARY_QUERY)))
         chosen = filters.parse(
@@ -376,7 +446,8 @@ def _serve(args) -> int:
         "SERVICE_ALLOW": args.allow_service,
         "FOLLOW_INTERVAL": args.follow_interval,
     }
-    return serve(store=_paths(args).store, host=args.host, port=args.port, workers=args.workers, timeout=args.timeout, settings=settings, access_log=args.access_log)
+    return serve(location=_location(args), paths=_paths(args), remote=_remote_options(args), host=args.host, port=args.port,
+                 workers=args.workers, timeout=args.timeout, settings=settings, access_log=args.access_log)
 
 
 if __name__ == "__main__":

@@ -82,6 +82,46 @@ class Origin:
         return best or ("", 0)
 
 
+class StoreOrigin:
+    """Origin for a KG loaded into a store (kg.load.load_into_store): which file a node or a triple is in, asked of
+    the store with one query per node. Call it with a node; `place(triple)` for a check's finding."""
+
+    def __init__(self, store, graphs: dict[URIRef, Path]):
+        self.store = store  # anything with select(), as kg.validate_sparql needs
+        self.graphs = graphs  # named graph -> source file, in the order the files were loaded
+        self._order = {str(g): i for i, g in enumerate(graphs)}
+        self._seen: dict = {}
+
+    def __call__(self, node: Node) -> tuple[str, int]:
+        return self.place((node, None, None))
+
+    def place(self, triple) -> tuple[str, int]:
+        """The file and line of the subject in the file that asserts `triple` (the subject's own file otherwise);
+        a typed description wins over a mere mention, as in Origin."""
+        s, p, o = triple
+        if not isinstance(s, URIRef):
+            return ("", 0)
+        key = (s, p, o) if p is not None and o is not None else s
+        if key not in self._seen:
+            graphs = self._graphs_holding(s, p, o) if key is not s else []
+            self._seen[key] = self._best(s, graphs or self._graphs_holding(s, None, None))
+        return self._seen[key]
+
+    def _graphs_holding(self, s: URIRef, p, o) -> list[tuple[str, bool]]:
+        pattern = f"{s.n3()} {p.n3()} {o.n3()}" if p is not None and not isinstance(o, BNode) else f"{s.n3()} ?p ?o"
+        rows = self.store.select(
+            f"SELECT DISTINCT ?g ?typed WHERE {{ GRAPH ?g {{ {pattern} }} BIND (EXISTS {{ GRAPH ?g {{ {s.n3()} a ?t }} }} AS ?typed) }}"
+        )
+        return [(r["g"].value, r["typed"].value == "true") for r in rows if r["g"] is not None and r["g"].value in self._order]
+
+    def _best(self, s: URIRef, graphs: list[tuple[str, bool]]) -> tuple[str, int]:
+        if not graphs:
+            return ("", 0)
+        graph, _ = min(graphs, key=lambda g: (not g[1], self._order[g[0]]))
+        path = self.graphs[URIRef(graph)]
+        return (_display(path), _line_of(path, s))
+
+
 def validate(data: Graph, shapes: Graph, ontology: Graph | None = None) -> Graph:
     """Run pyshacl with SHACL-SPARQL enabled; return the raw report graph."""
     _, report_graph, _ = pyshacl.validate(

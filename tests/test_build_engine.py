@@ -1,0 +1,115 @@
+"""The store engine (`kg build --engine store`, `kg validate --engine store`): sources parsed by Oxigraph into the
+store, SPARQL reasoning and SPARQL-compiled validation run there, against the rdflib engine (owlrl, pyshacl) as
+the reference. kg.validate_sparql and kg.reason_sparql are compared with pyshacl and owlrl in their own tests;
+these check the wiring: the same reports with the same files and lines, the same build, nothing written on failure.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from kg.build import Engine, build
+from kg.config import Paths, ROOT
+from kg.errors import SourceSyntaxError, ValidationFailed
+from kg.namespaces import INFERRED_GRAPH
+from kg.reason import Inference
+from kg.store import KGStore
+
+FIXTURES = ROOT / "tests" / "fixtures"
+OWL_THING = "http://www.w3.org/2002/07/owl#Thing"
+# One fixture per kind of finding: a class, a datatype, a count, a language, a SHACL-SPARQL constraint, a
+# qualified count, a loop in the funding hierarchy, and the three checks SHACL cannot express.
+SAMPLE = [
+    "invalid/Participation-role.ttl",
+    "invalid/StartDate.ttl",
+    "invalid/Project-acronym.ttl",
+    "invalid/LabelItalian.ttl",
+    "invalid/Project-traced.ttl",
+    "invalid/Project-oneCoordinator.ttl",
+    "invalid/Programme-noCycle.ttl",
+    "invalid-checks/dangling-iri.ttl",
+    "invalid-checks/duplicate-entity.ttl",
+    "invalid-checks/shared-wikidata-link.ttl",
+]
+
+
+def kg(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "kg.cli", *args], cwd=ROOT, capture_output=True, text=True)
+
+
+def _results(report: dict) -> list[tuple]:
+    fields = ("file", "line", "focus", "severity", "path", "value", "shape", "component", "message")
+    return sorted(tuple(r.get(f) for f in fields) for r in report["results"])
+
+
+@pytest.mark.parametrize("fixture", SAMPLE)
+def test_validate_reports_the_same_on_both_engines(fixture):
+    reports, codes = {}, set()
+    for engine in ("rdflib", "store"):
+        done = kg("validate", "--engine", engine, "--format", "json", str(FIXTURES / fixture))
+        assert done.returncode in (0, 1), done.stderr  # 0: only warnings
+        codes.add(done.returncode)
+        reports[engine] = json.loads(done.stdout)
+    assert len(codes) == 1 and reports["rdflib"]["results"]
+    rdflib, store = _results(reports["rdflib"]), _results(reports["store"])
+    assert store == rdflib, "\n".join(
+        [f"only rdflib: {r}" for r in rdflib if r not in store] + [f"only store: {r}" for r in store if r not in rdflib]
+    )
+    assert all(r[0].endswith(Path(fixture).name) and r[1] > 0 for r in store if "fixtures" in r[0])
+
+
+def _triples(kg_store: KGStore, graph: str) -> set[str]:
+    quads = kg_store.store.quads_for_pattern(None, None, None, ox.NamedNode(graph))
+    return {str(q.triple) for q in quads if not isinstance(q.subject, ox.BlankNode) and not isinstance(q.object, ox.BlankNode)}
+
+
+def test_both_engines_build_the_same_kg():
+    """Every graph is the same; the inferred graph lacks only what the SPARQL rules leave out on purpose: the
+    tautologies that every class and property relates to owl:Thing (kg/reason_sparql.py)."""
+    outcomes = {engine: build(Paths(), Inference.OWLRL, in_memory=True, engine=engine) for engine in Engine}
+    rdflib, store = outcomes[Engine.RDFLIB].store, outcomes[Engine.STORE].store
+    assert rdflib.named_graphs() == store.named_graphs()
+    for graph in rdflib.named_graphs():
+        ours, theirs = _triples(store, graph), _triples(rdflib, graph)
+        if graph == str(INFERRED_GRAPH):
+            assert ours <= theirs, sorted(ours - theirs)[:10]
+            left_out = theirs - ours
+            assert left_out and all(t.split()[-1] == f"<{OWL_THING}>" for t in left_out), sorted(left_out)[:10]
+        else:
+            assert ours == theirs, (graph, sorted(ours ^ theirs)[:10])
+    assert outcomes[Engine.STORE].report.conforms and outcomes[Engine.STORE].inferred_count == len(_triples(store, str(INFERRED_GRAPH)))
+
+
+def test_a_failing_store_build_writes_nothing(tmp_path, monkeypatch):
+    link = tmp_path / "store"
+    paths = Paths(store=link)
+    first = build(paths, Inference.NONE, engine=Engine.STORE).info.id
+    data = tmp_path / "data"
+    data.mkdir()
+    for src in (ROOT / "data").rglob("*.ttl"):
+        dest = data / src.relative_to(ROOT / "data")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.symlink_to(src)
+    (data / "broken.ttl").symlink_to(FIXTURES / "invalid" / "Participation-role.ttl")
+    with pytest.raises(ValidationFailed) as failed:
+        build(Paths(data=data, store=link), Inference.NONE, engine=Engine.STORE)
+    assert failed.value.report.count("Violation") == 2
+    assert KGStore.open(link).info.id == first
+    assert sorted(p.name for p in (tmp_path / "stores").iterdir()) == [first]  # no half-made build left
+
+
+def test_a_syntax_error_names_file_line_and_column(tmp_path):
+    bad = tmp_path / "bad.ttl"
+    bad.write_text('@prefix ex: <http://example.org/> .\nex:a ex:b "unterminated .\n')
+    with pytest.raises(SourceSyntaxError) as e:
+        build(Paths(data=tmp_path, store=tmp_path / "store"), Inference.NONE, engine=Engine.STORE)
+    assert str(e.value).startswith("bad.ttl:2:") or ":2:" in str(e.value)
+    assert not (tmp_path / "store").exists()
+    done = kg("validate", "--engine", "store", str(bad))
+    assert done.returncode == 2 and "bad.ttl:2:" in done.stderr and "Traceback" not in done.stderr

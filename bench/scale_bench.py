@@ -1,0 +1,486 @@
+#!/usr/bin/env python3
+"""The KG as it grows: load, reasoning, validation, queries and endpoint throughput at 10k to 10M triples, for
+each store back end, against the same work done by plain rdflib, owlrl and pyshacl in the same run.
+
+    .venv/bin/python bench/scale_bench.py                                # 10k, 100k, 1M; writes bench/results/scale.md
+    .venv/bin/python bench/scale_bench.py --sizes 10k,100k,1M,10M        # 10M too (embedded back ends only)
+    .venv/bin/python bench/scale_bench.py --sizes 10k --backends memory --output -    # a quick look
+
+For each size:
+  1. `kg synth` generates projects (deterministic, --seed) beside the KG's real data and ontology, so that the
+     whole holds about that many triples;
+  2. reference: one process loads it with rdflib (kg.load), runs the queries with rdflib's SPARQL engine, the
+     owlrl RDFS closure and pyshacl, each only up to the size where it still ends in reasonable time
+     (--reference-limit; owlrl's closure and rdflib's SPARQL are superlinear and stop at 100k);
+  3. for each back end (embedded Oxigraph in memory, embedded Oxigraph on disk, `oxigraph serve` and Virtuoso
+     reached through the SPARQL protocols), one process loads the same files, materialises the entailments with
+     SPARQL (kg.reason_sparql), validates with the shapes compiled to SPARQL (kg.validate_sparql) and runs the
+     queries; for the servers, the server's own peak memory is reported beside the client's;
+  4. endpoint throughput: `kg serve` in front of each back end, closed-loop clients asking distinct look-ups.
+Each step is timed on its own; peak memory is the step process's maximum resident set (and the server's).
+Ratios are reference time / back end time (how many times faster), for the same step at the same size.
+
+Steps run in fresh processes with a time limit (--step-timeout); a step that overruns is reported as such and the
+run goes on. Nothing listens beyond 127.0.0.1; every server started is stopped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from endpoint_bench import PARTNERS, PROLOGUE, Server, free_port, link_real_data, machine  # noqa: E402
+from load_bench import Requests, run_phase, summarise  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+BIN = Path(sys.executable).parent
+RESULTS = ROOT / "bench" / "results" / "scale.md"
+SIZES = {"10k": 10_000, "100k": 100_000, "1M": 1_000_000, "10M": 10_000_000}
+BACKENDS = ["memory", "disk", "oxigraph-server", "virtuoso"]
+REMOTE = {"oxigraph-server", "virtuoso"}
+
+# The queries the issue names: a look-up, the co-partner network, aggregations by country and by programme.
+LOOKUP = PROLOGUE + "SELECT ?property ?value WHERE {{ <{iri}> ?property ?value }}"
+BY_COUNTRY = PROLOGUE + """SELECT ?country (COUNT(DISTINCT ?organisation) AS ?organisations) (COUNT(DISTINCT ?project) AS ?projects) WHERE {
+  ?participation ckg:participant ?organisation ; ckg:inProject ?project .
+  ?organisation ckg:country ?country .
+} GROUP BY ?country ORDER BY DESC(?organisations)"""
+BY_PROGRAMME = PROLOGUE + """SELECT ?programme (COUNT(DISTINCT ?project) AS ?projects) (COUNT(DISTINCT ?organisation) AS ?organisations) WHERE {
+  ?project ckg:fundedBy ?level .
+  ?level ckg:partOfProgramme* ?programme .
+  ?participation ckg:inProject ?project ; ckg:participant ?organisation .
+} GROUP BY ?programme ORDER BY DESC(?projects)"""
+QUERIES = {"look-up": LOOKUP, "co-partners": PARTNERS, "by-country": BY_COUNTRY, "by-programme": BY_PROGRAMME}
+
+
+def fail(message: str, code: int = 2) -> None:
+    print(f"scale_bench: {message}", file=sys.stderr)
+    raise SystemExit(code)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Data
+# --------------------------------------------------------------------------------------------------------------
+
+
+def count_triples(path: Path) -> int:
+    with open(path, "rb") as f:
+        return sum(1 for line in f if line.strip() and not line.startswith(b"#"))
+
+
+def real_triples() -> int:
+    from kg.load import load_into_store
+    from kg.store import KGStore
+
+    store = KGStore.in_memory()
+    load_into_store(store, [ROOT / "ontology", ROOT / "data"])
+    return len(store)
+
+
+def synth(out: Path, projects: int, seed: int) -> float:
+    t = time.perf_counter()
+    done = subprocess.run([str(BIN / "kg"), "synth", "--projects", str(projects), "--seed", str(seed), "--output", str(out)],
+                          capture_output=True, text=True)
+    if done.returncode:
+        fail(f"kg synth failed: {done.stderr.strip()[-2000:]}", 1)
+    return time.perf_counter() - t
+
+
+def prepare(work: Path, size: int, seed: int, per_project: float, real: int) -> dict:
+    """A data folder: the real data linked, plus synth.nq sized so the whole (with the ontology) holds `size`."""
+    folder = work / "data"
+    link_real_data(folder)
+    projects = max(1, round((size - real) / per_project))
+    seconds = synth(folder / "synth.nq", projects, seed)
+    generated = count_triples(folder / "synth.nq")
+    return {"data": str(folder), "projects": projects, "synth_seconds": seconds, "generated": generated, "triples": generated + real}
+
+
+def per_project(work: Path, seed: int) -> float:
+    probe = work / "probe.nq"
+    synth(probe, 200, seed)
+    n = count_triples(probe)
+    probe.unlink()
+    return n / 200
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Steps, each in its own process (python scale_bench.py --step ...): figures appended to a JSON lines file
+# --------------------------------------------------------------------------------------------------------------
+
+
+class Recorder:
+    def __init__(self, out: Path):
+        self.out = out
+
+    def __call__(self, step: str, seconds: float, **extra) -> None:
+        import resource
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        with open(self.out, "a") as f:
+            f.write(json.dumps({"step": step, "seconds": seconds, "peak_mb": peak, **extra}) + "\n")
+
+
+def lookup_iri(select) -> str:
+    """A mid-sized organisation, picked the same way in every process."""
+    rows = list(select(PROLOGUE + "SELECT ?o WHERE { ?o a ckg:Organisation } ORDER BY ?o LIMIT 1 OFFSET 100"))
+    if not rows:
+        rows = list(select(PROLOGUE + "SELECT ?o WHERE { ?o a ckg:Organisation } ORDER BY ?o LIMIT 1"))
+    return str(rows[0][0] if not isinstance(rows[0], dict) else rows[0]["o"]).strip("<>")
+
+
+def reference_step(data: Path, out: Path, size: int, limits: dict) -> None:
+    """rdflib, owlrl and pyshacl: the KG's reference pipeline (kg.build with engine rdflib), step by step."""
+    os.environ["KG_DATA"] = str(data)
+    from kg.build import load_sources
+    from kg.config import Paths
+    from kg.load import parse_graph
+    from kg.reason import Inference, closure
+    from kg.validate import validate
+
+    record = Recorder(out)
+    paths = Paths()
+    t = time.perf_counter()
+    sources = load_sources(paths)
+    union = sources.union()
+    record("load", time.perf_counter() - t, triples=len(union))
+
+    if size <= limits["reason"]:
+        t = time.perf_counter()
+        inferred = closure(union, Inference.OWLRL)
+        record("reason", time.perf_counter() - t, inferred=len(inferred), rules="owlrl OWL RL closure")
+        for triple in inferred:  # validation and queries read the inferred triples, as a build's store has them
+            union.add(triple)
+    if size <= limits["validate"]:
+        shapes = parse_graph([paths.shapes])
+        t = time.perf_counter()
+        report = validate(union, shapes)
+        record("validate", time.perf_counter() - t, results=len(report),
+               data="asserted + inferred" if size <= limits["reason"] else "asserted only (no closure at this size)")
+    if size <= limits["queries"]:
+        iri = lookup_iri(lambda q: union.query(q))
+        for name, text in QUERIES.items():
+            t = time.perf_counter()
+            rows = len(list(union.query(text.format(iri=iri) if name == "look-up" else text)))
+            record("query " + name, time.perf_counter() - t, rows=rows)
+
+
+def store_step(data: Path, out: Path, backend: str, work: Path, endpoint: dict | None) -> None:
+    """The store pipeline on one back end: load, SPARQL reasoning, SPARQL validation, the queries."""
+    os.environ["KG_DATA"] = str(data)
+    import pyoxigraph as ox
+
+    from kg.config import Paths
+    from kg.load import load_into_store, parse_graph
+    from kg.reason_sparql import materialise
+    from kg.store import KGStore
+    from kg.validate_sparql import validate_store
+
+    record = Recorder(out)
+    paths = Paths()
+    files = [paths.ontology, paths.data]
+    t = time.perf_counter()
+    if backend in REMOTE:
+        from kg.remote_store import RemoteStore
+
+        # Parsed here by Oxigraph (one graph per file, as a build does), then sent graph by graph through the
+        # Graph Store Protocol: the bulk load a `kg build --store URL` does.
+        parsed = KGStore.in_memory()
+        load_into_store(parsed, files)
+        store = RemoteStore(endpoint["url"], endpoint["kind"], user=endpoint.get("user"), password=endpoint.get("password"), timeout=3600)
+        for graph in parsed.named_graphs():
+            store.load_graph(graph, parsed.store.quads_for_pattern(None, None, None, ox.NamedNode(graph)))
+        del parsed
+    else:
+        store = KGStore.in_memory() if backend == "memory" else KGStore(ox.Store(str(work / "oxigraph")), path=work)
+        load_into_store(store, files)
+        if backend == "disk":
+            store.store.flush()
+    record("load", time.perf_counter() - t, triples=len(store))
+
+    t = time.perf_counter()
+    added = materialise(store).triples
+    record("reason", time.perf_counter() - t, inferred=added, rules="kg.reason_sparql (OWL RL subset)")
+
+    shapes = parse_graph([paths.shapes])
+    t = time.perf_counter()
+    results = validate_store(store, shapes)
+    record("validate", time.perf_counter() - t, results=len(results))
+
+    iri = lookup_iri(lambda q: [{"o": r["o"]} for r in store.select(q)])
+    for name, text in QUERIES.items():
+        t = time.perf_counter()
+        rows = sum(1 for _ in store.select(text.format(iri=iri) if name == "look-up" else text))
+        record("query " + name, time.perf_counter() - t, rows=rows)
+    if backend in REMOTE:
+        record("server peak", 0.0, server_peak_mb=server_peak_mb(endpoint.get("pid")))
+
+
+def server_peak_mb(pid: int | None) -> float | None:
+    """The peak resident set of a server process (VmHWM), summed over its children (Virtuoso has none)."""
+    if not pid:
+        return None
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The orchestrator
+# --------------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class StepRun:
+    label: str
+    records: list[dict] = field(default_factory=list)
+    wall: float = 0.0
+    peak_mb: float = 0.0
+    timed_out: bool = False
+    error: str = ""
+
+
+def run_step(label: str, argv: list[str], out: Path, timeout: float) -> StepRun:
+    out.unlink(missing_ok=True)
+    run = StepRun(label)
+    t = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, __file__, *argv, "--out", str(out)], cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = t + timeout
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            code = os.waitstatus_to_exitcode(status)
+            run.peak_mb = usage.ru_maxrss / 1024
+            if code:
+                run.error = (proc.stderr.read() or "").strip().splitlines()[-1:] or [f"exit {code}"]
+                run.error = run.error[0]
+            break
+        if time.perf_counter() > deadline:
+            proc.kill()
+            proc.wait()
+            run.timed_out = True
+            break
+        time.sleep(0.05)
+    run.wall = time.perf_counter() - t
+    if out.exists():
+        run.records = [json.loads(line) for line in out.read_text().splitlines() if line.strip()]
+    status = "timed out" if run.timed_out else (f"failed: {run.error}" if run.error else "done")
+    steps = ", ".join(f"{r['step']} {r['seconds']:.2f}s" for r in run.records if r["step"] != "server peak")
+    print(f"  {label}: {status} in {run.wall:.0f} s ({steps})", flush=True)
+    return run
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="10k,100k,1M", help=f"comma-separated, of {', '.join(SIZES)}")
+    parser.add_argument("--backends", default=",".join(BACKENDS), help=f"comma-separated, of {', '.join(BACKENDS)}")
+    parser.add_argument("--remote-limit", default="1M", help="largest size loaded into the servers")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--step-timeout", type=float, default=1200, help="seconds before a step process is stopped")
+    parser.add_argument("--output", default=str(RESULTS), help="results file ('-' to print only)")
+    parser.add_argument("--step", help=argparse.SUPPRESS)
+    parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--endpoint", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.step == "reference":
+        reference_step(args.data, args.out, args.size, REFERENCE_LIMITS)
+        return 0
+    if args.step:
+        store_step(args.data, args.out, args.step, args.work, json.loads(args.endpoint) if args.endpoint else None)
+        return 0
+    return orchestrate(args)
+
+
+# The largest size each reference step runs at: beyond, it takes hours (owlrl, rdflib's SPARQL) or about ten
+# minutes (pyshacl at 1M), and the figures of the sizes below say how it grows.
+REFERENCE_LIMITS = {"validate": 1_000_000, "reason": 100_000, "queries": 100_000}
+
+
+def orchestrate(args) -> int:
+    sizes = [s.strip() for s in args.sizes.split(",")]
+    backends = [b.strip() for b in args.backends.split(",")]
+    for s in sizes:
+        if s not in SIZES:
+            fail(f"--sizes: unknown size {s!r} (known: {', '.join(SIZES)})")
+    for b in backends:
+        if b not in BACKENDS:
+            fail(f"--backends: unknown back end {b!r} (known: {', '.join(BACKENDS)})")
+    started = datetime.now(timezone.utc)
+    results = []
+    with tempfile.TemporaryDirectory(prefix="kg-scale-") as tmp:
+        work = Path(tmp)
+        real = real_triples()
+        k = per_project(work, args.seed)
+        print(f"the real KG holds {real:,} triples; kg synth writes about {k:.1f} triples per project", flush=True)
+        for name in sizes:
+            size = SIZES[name]
+            folder = work / name
+            folder.mkdir()
+            prepared = prepare(folder, size, args.seed, k, real)
+            print(f"{name}: {prepared['projects']:,} projects, {prepared['triples']:,} triples "
+                  f"(kg synth {prepared['synth_seconds']:.1f} s)", flush=True)
+            row = {"size": name, **prepared, "runs": {}}
+            if size <= REFERENCE_LIMITS["validate"]:
+                row["runs"]["rdflib"] = run_step("rdflib + owlrl + pyshacl", ["--step", "reference", "--data", prepared["data"],
+                                                 "--size", str(size)], folder / "reference.jsonl", args.step_timeout)
+            for backend in backends:
+                if backend in REMOTE and size > SIZES[args.remote_limit]:
+                    continue
+                row["runs"][backend] = run_backend(backend, prepared, folder, args.step_timeout)
+            results.append(row)
+            (Path(prepared["data"]) / "synth.nq").unlink(missing_ok=True)
+    text = report(args, results, started, k, real)
+    if args.output == "-":
+        print(text)
+    else:
+        Path(args.output).write_text(text)
+        print(f"wrote {args.output}")
+    return 0
+
+
+def run_backend(backend: str, prepared: dict, folder: Path, timeout: float) -> StepRun:
+    work = folder / backend
+    work.mkdir()
+    argv = ["--step", backend, "--data", prepared["data"], "--work", str(work)]
+    if backend not in REMOTE:
+        run = run_step(backend, argv, folder / f"{backend}.jsonl", timeout)
+        if backend == "disk":  # served from a build on disk; `kg serve --store memory` would build with rdflib
+            serve_and_measure(run, str(work / "store"), prepared, {}, timeout)
+        return run
+    from tests.servers import oxigraph_server, virtuoso_server  # started as the integration tests start them
+
+    # Virtuoso's row limit raised from the tests' 1,000 (which makes them page) to what a server for this much
+    # data would be given: the build steps page past it anyway, but every page is a query.
+    start = oxigraph_server if backend == "oxigraph-server" else lambda folder: virtuoso_server(folder, max_rows=1_000_000)
+    (work / "server").mkdir()
+    try:
+        with start(work / "server") as server:
+            endpoint = {"url": server.url, "pid": server.pid, "user": server.user, "password": server.password,
+                        "kind": "oxigraph" if backend == "oxigraph-server" else "virtuoso"}
+            run = run_step(backend, argv + ["--endpoint", json.dumps(endpoint)], folder / f"{backend}.jsonl", timeout)
+            serve_and_measure(run, server.url, prepared, server.credentials, timeout)
+            return run
+    except BaseException as e:  # a server that cannot be had is reported, and the other back ends still run
+        if isinstance(e, KeyboardInterrupt):
+            raise
+        run = StepRun(backend, error=f"could not run the server: {type(e).__name__}: {e}"[:300])
+        print(f"  {backend}: {run.error}", flush=True)
+        return run
+
+
+THROUGHPUT_CLIENTS, THROUGHPUT_SECONDS = 8, 10.0
+
+
+def serve_and_measure(run: StepRun, store: str, prepared: dict, env: dict, timeout: float) -> None:
+    """`kg build --engine store` into the back end, then `kg serve` in front of it under closed-loop clients
+    asking distinct look-ups (never answered from the cache): the endpoint's throughput on that back end."""
+    env = {**os.environ, "KG_DATA": prepared["data"], **env}
+    argv = [str(BIN / "kg"), "build", "--engine", "store", "--store", store]
+    t = time.perf_counter()
+    try:
+        done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        run.records.append({"step": "kg build", "seconds": timeout, "peak_mb": 0, "error": "timed out"})
+        return
+    seconds = time.perf_counter() - t
+    if done.returncode:
+        run.records.append({"step": "kg build", "seconds": seconds, "peak_mb": 0, "error": done.stderr.strip()[-200:]})
+        print(f"    kg build failed: {done.stderr.strip()[-500:]}", flush=True)
+        return
+    run.records.append({"step": "kg build", "seconds": seconds, "peak_mb": 0, "steps": done.stdout.splitlines()[0].split(";")[-1].strip()})
+    port = free_port()
+    server = Server("kg serve", [str(BIN / "kg"), "serve", "--store", store, "--host", "127.0.0.1", "--port", str(port),
+                                 "--workers", "2"], port, "/sparql", "/health", Path(store).parent / "serve.log" if "://" not in store else Path(prepared["data"]).parent / "serve.log")
+    server.env = env
+    try:
+        server.start(timeout=120)
+        things = {}
+        for kind in ("Organisation", "Project"):
+            status, _, body = server.get(PROLOGUE + f"SELECT ?s WHERE {{ ?s a ckg:{kind} }} LIMIT 5000")
+            things[kind] = [b["s"]["value"] for b in json.loads(body)["results"]["bindings"]] if status == 200 else []
+        requests = Requests(things["Organisation"], things["Project"], 1)
+        import threading
+
+        samples, _ = run_phase(port, {"cheap": 1.0}, THROUGHPUT_CLIENTS, 0, THROUGHPUT_SECONDS, threading.Semaphore(10**7),
+                               requests, 1, 60)
+        row = summarise(samples, THROUGHPUT_SECONDS).get("cheap", {})
+        run.records.append({"step": "endpoint look-ups", "seconds": THROUGHPUT_SECONDS, "peak_mb": 0,
+                            "requests_per_s": round(row.get("per_second", 0), 1), "p50_ms": round(row.get("p50", 0) * 1000, 1),
+                            "p99_ms": round(row.get("p99", 0) * 1000, 1), "statuses": row.get("statuses", {})})
+        print(f"    endpoint: {row.get('per_second', 0):.0f} look-ups/s, p99 {row.get('p99', 0) * 1000:.0f} ms {row.get('statuses')}", flush=True)
+    except Exception as e:
+        run.records.append({"step": "endpoint look-ups", "seconds": 0, "peak_mb": 0, "error": str(e)[:200]})
+    finally:
+        server.stop()
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The results file
+# --------------------------------------------------------------------------------------------------------------
+
+
+def report(args, results: list[dict], started: datetime, k: float, real: int) -> str:
+    m = machine()
+    lines = [
+        "# Scale: load, reasoning, validation and queries from 10k to 10M triples",
+        "",
+        f"Run {started:%Y-%m-%d %H:%M} UTC, commit {m['commit']}, on {m['cpu']} ({m['nproc']} CPUs, {m['ram']}), "
+        f"{m['os']}, Python {m['python']}, pyoxigraph {m['pyoxigraph']}.",
+        "",
+        f"Command: `.venv/bin/python bench/scale_bench.py {' '.join(sys.argv[1:])}`".rstrip(),
+        "",
+        f"Data: the real KG ({real:,} triples with the ontology) plus `kg synth --seed {args.seed}` projects "
+        f"(about {k:.0f} triples each). Time in seconds; rate in triples per second of the data at that size; "
+        "peak is the step process's maximum resident set (for a server, also the server's); "
+        "× is the reference's time divided by the back end's (how many times faster), same step, same size.",
+        "",
+    ]
+    for row in results:
+        lines += [f"## {row['size']}: {row['triples']:,} triples ({row['projects']:,} generated projects)", "",
+                  "| back end | step | seconds | triples/s | × rdflib | peak MB | notes |", "|---|---|---:|---:|---:|---:|---|"]
+        reference = {r["step"]: r for r in row["runs"].get("rdflib", StepRun("")).records}
+        for name, run in row["runs"].items():
+            if not run.records:
+                lines.append(f"| {name} | | | | | | {'timed out' if run.timed_out else run.error} |")
+                continue
+            for r in run.records:
+                if r["step"] == "server peak":
+                    lines.append(f"| {name} | server | | | | {r.get('server_peak_mb') or 0:,.0f} | the server process's own peak |")
+                    continue
+                ref = reference.get(r["step"])
+                ratio = f"{ref['seconds'] / r['seconds']:,.1f}" if ref and name != "rdflib" and r["seconds"] > 0 else ""
+                rate = f"{row['triples'] / r['seconds']:,.0f}" if r["seconds"] > 0 and not r["step"].startswith("endpoint") else ""
+                notes = ", ".join(f"{key} {value:,}" if isinstance(value, int) else f"{key} {value}"
+                                  for key, value in r.items() if key not in ("step", "seconds", "peak_mb"))
+                peak = f"{r['peak_mb']:,.0f}" if r["peak_mb"] else ""
+                lines.append(f"| {name} | {r['step']} | {r['seconds']:,.2f} | {rate} | {ratio} | {peak} | {notes} |")
+            if run.timed_out:
+                lines.append(f"| {name} | (next step) | > {args.step_timeout:g} | | | | stopped at the step time limit |")
+            elif run.error:
+                lines.append(f"| {name} | (next step) | | | | | failed: {run.error} |")
+        lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -173,6 +173,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=30.0, help="query timeout in seconds (the query's process is killed)")
     p.add_argument("--row-limit", type=int, default=10000, help="most solutions returned for one query; 0 for none")
     p.add_argument("--max-query-bytes", type=int, default=64 * 1024, help="longer queries are refused with 413")
+    p.add_argument("--max-nesting", type=int, default=64, metavar="N", help="queries with brackets nested deeper are refused with 400")
     p.add_argument("--memory-limit", type=int, default=4096, metavar="MB", help="address space of a query process in MB; 0 for none")
     p.add_argument("--allow-service", action="append", default=[], metavar="IRI", help="a SERVICE endpoint queries may call (repeatable)")
     p.add_argument("--follow-interval", type=float, default=1.0, metavar="S", help="seconds between looks at the store link for a new build; 0 serves the first build until restarted (or SIGHUP)")
@@ -436,12 +437,13 @@ def _network(args) -> int:
 def _serve(args) -> int:
     from server.run import serve
 
-    for name in ("timeout", "row_limit", "max_query_bytes", "memory_limit", "follow_interval"):
+    for name in ("timeout", "row_limit", "max_query_bytes", "max_nesting", "memory_limit", "follow_interval"):
         if getattr(args, name) < 0:
             raise InputError("must not be negative", "--" + name.replace("_", "-"))
     settings = {
         "ROW_LIMIT": args.row_limit,
         "MAX_QUERY_BYTES": args.max_query_bytes,
+        "MAX_NESTING": args.max_nesting,
         "MEMORY_LIMIT": args.memory_limit * 1024 * 1024,
         "SERVICE_ALLOW": args.allow_service,
         "FOLLOW_INTERVAL": args.follow_interval,

@@ -25,6 +25,9 @@ DEFAULTS = {
     "QUERY_TIMEOUT": 30.0,  # seconds a query may run before its process is killed
     "ROW_LIMIT": 10000,  # most solutions returned for one query; 0 for none
     "MAX_QUERY_BYTES": 64 * 1024,  # longer queries are refused with 413
+    # Oxigraph's parser recurses once per bracket level: a few thousand levels overflow the query process's stack,
+    # a few hundred nested collections take minutes to parse. Real queries stay far below this; deeper get 400.
+    "MAX_NESTING": 64,
     "MEMORY_LIMIT": 0,  # bytes of address space for the query process; 0 for no bound
     "SERVICE_ALLOW": [],  # SERVICE endpoints a query may call; none by default
     "CACHE_BYTES": 64 * 1024 * 1024,  # answers kept per worker, per build (any method)

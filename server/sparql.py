@@ -28,9 +28,6 @@ UPDATE = "application/sparql-update"
 HTML = "text/html"
 UPDATE_KEYWORDS = {"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH"}
 PROTOCOL_PARAMS = ("query", "default-graph-uri", "named-graph-uri", "format", "update", "using-graph-uri", "using-named-graph-uri")
-# Oxigraph's parser recurses once per bracket level: a few thousand levels overflow the query process's stack, and
-# a few hundred nested collections take minutes to parse. Real queries stay far below this.
-MAX_NESTING = 64
 # Headers that announce the endpoint's limits, exposed to browser clients too.
 LIMIT_HEADERS = ["KG-Query-Timeout", "KG-Row-Limit", "KG-Results-Truncated", "KG-Store-Row-Limit", "KG-Build"]
 
@@ -176,9 +173,10 @@ def _graph_iris(params, name: str) -> tuple[str, ...]:
 
 def _refuse_what_is_not_a_query(text: str) -> None:
     toks = tokens(text)
-    deep = next((t for t in toks if t.kind == "open" and t.depth >= MAX_NESTING), None)
+    most = current_app.config["MAX_NESTING"]
+    deep = next((t for t in toks if t.kind == "open" and t.depth >= most), None)
     if deep is not None:
-        raise ProtocolError(400, f"query offset {deep.start}: brackets are nested more than {MAX_NESTING} levels deep; this endpoint does not parse such queries")
+        raise ProtocolError(400, f"query offset {deep.start}: brackets are nested more than {most} levels deep; this endpoint does not parse such queries")
     first = _first_keyword(toks)
     if first in UPDATE_KEYWORDS:
         raise ProtocolError(403, f"this endpoint is read-only: {first} is SPARQL Update and is not accepted")

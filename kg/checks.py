@@ -162,6 +162,14 @@ def shared_wikidata_links(graph: Graph) -> list[Finding]:
 def merge(report: Report, findings: list[Finding], graph: Graph, origin: Origin) -> Report:
     """The report with the findings added: as Results (sorted with the rest) and as sh:ValidationResult
     resources in its raw SHACL report graph, whose sh:conforms turns false on a violation."""
+    dataset_graphs = {ctx.identifier: ctx for ctx in origin.dataset.graphs()}
+    return add_findings(report, findings, lambda triple: _place(origin, dataset_graphs, triple),
+                        lambda node: _english_label(graph, node))
+
+
+def add_findings(report: Report, findings: list[Finding], place, label) -> Report:
+    """merge's work for any store: `place(triple)` gives (file, line) of a finding's triple, `label(node)` the
+    label of its focus node (kg.checks_sparql calls this with the store's answers)."""
     if not findings:
         return report
     raw = report.graph
@@ -175,7 +183,6 @@ def merge(report: Report, findings: list[Finding], graph: Graph, origin: Origin)
         raw.add((check.iri, RDFS.label, Literal(check.label, lang="en")))
         raw.add((check.iri, RDFS.comment, Literal(check.comment, lang="en")))
     results = list(report.results)
-    dataset_graphs = {ctx.identifier: ctx for ctx in origin.dataset.graphs()}
     for f in findings:
         r = BNode()
         raw.add((node, SH.result, r))
@@ -190,7 +197,7 @@ def merge(report: Report, findings: list[Finding], graph: Graph, origin: Origin)
             (SH.resultMessage, Literal(f.message, lang="en")),
         ):
             raw.add((r, p, o))
-        file, line = _place(origin, dataset_graphs, (f.focus, f.path, f.value))
+        file, line = place((f.focus, f.path, f.value))
         results.append(
             Result(
                 file=file,
@@ -202,7 +209,7 @@ def merge(report: Report, findings: list[Finding], graph: Graph, origin: Origin)
                 shape=str(f.check.iri),
                 component=f.check.name,
                 message=f.message,
-                label=_english_label(graph, f.focus),
+                label=label(f.focus),
             )
         )
     if any(f.check.severity == "Violation" for f in findings):

@@ -16,11 +16,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 
-from rdflib import BNode, Literal, URIRef
-from rdflib.namespace import RDF, RDFS, SH
+from rdflib import Literal, URIRef
+from rdflib.namespace import RDFS
 
+from . import checks
 from .checks import (
-    CHECKS,
     DANGLING_IRI,
     DUPLICATE_ENTITY,
     SHARED_WIKIDATA_LINK,
@@ -34,7 +34,7 @@ from .checks import (
 from .namespaces import CKG, ID, INFERRED_GRAPH, SCHEMA
 from .network import NETWORK_GRAPH
 from .report import short
-from .validate import Report, Result
+from .validate import Report
 from .validate_sparql import _term
 
 DERIVED_GRAPHS = (str(INFERRED_GRAPH), str(NETWORK_GRAPH))
@@ -162,51 +162,8 @@ def merge(report: Report, findings: list[Finding], store, place: Place | None = 
     violation."""
     if not findings:
         return report
-    place = place or (lambda triple: ("", 0))
-    raw = report.graph
-    node = next(raw.subjects(RDF.type, SH.ValidationReport), None)
-    if node is None:
-        node = BNode()
-        raw.add((node, RDF.type, SH.ValidationReport))
-        raw.add((node, SH.conforms, Literal(True)))
-    raw.bind("ckgcheck", CHECKS)
-    for check in {f.check for f in findings}:
-        raw.add((check.iri, RDFS.label, Literal(check.label, lang="en")))
-        raw.add((check.iri, RDFS.comment, Literal(check.comment, lang="en")))
     labels = english_labels(store, {f.focus for f in findings})
-    results = list(report.results)
-    for f in findings:
-        r = BNode()
-        raw.add((node, SH.result, r))
-        for p, o in (
-            (RDF.type, SH.ValidationResult),
-            (SH.focusNode, f.focus),
-            (SH.resultPath, f.path),
-            (SH.value, f.value),
-            (SH.resultSeverity, SH[f.check.severity]),
-            (SH.sourceShape, f.check.iri),
-            (SH.sourceConstraintComponent, f.check.iri),
-            (SH.resultMessage, Literal(f.message, lang="en")),
-        ):
-            raw.add((r, p, o))
-        file, line = place((f.focus, f.path, f.value))
-        results.append(
-            Result(
-                file=file,
-                line=line,
-                focus=str(f.focus),
-                severity=f.check.severity,
-                path=str(f.path),
-                value=f.value.n3() if isinstance(f.value, Literal) else str(f.value),
-                shape=str(f.check.iri),
-                component=f.check.name,
-                message=f.message,
-                label=labels.get(f.focus, ""),
-            )
-        )
-    if any(f.check.severity == "Violation" for f in findings):
-        raw.set((node, SH.conforms, Literal(False)))
-    return Report(sorted(set(results)), raw)
+    return checks.add_findings(report, findings, place or (lambda triple: ("", 0)), lambda node: labels.get(node, ""))
 
 
 def english_labels(store, nodes: Iterable, batch: int = 200) -> dict:

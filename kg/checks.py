@@ -120,13 +120,23 @@ def duplicate_entities(graph: Graph) -> list[Finding]:
         if s in classes and isinstance(label, Literal) and _english(label):
             for cls in classes[s]:
                 groups[(cls, _normalise(label))].setdefault(s, label)
-    twins: dict[URIRef, dict[URIRef, tuple[URIRef, Literal]]] = defaultdict(dict)  # entity -> {other: (class, label)}
+    return duplicate_findings(twins(groups))
+
+
+def twins(groups: dict) -> dict:
+    """entity -> {other: (class, label)} for every group {(class, normalised label): {entity: label}} of two or
+    more entities (any term types: kg.checks_sparql groups plain strings)."""
+    found: dict = defaultdict(dict)
     for (cls, _), members in sorted(groups.items()):
         if len(members) > 1:
             for m, label in members.items():
                 for other in members:
                     if other != m:
-                        twins[m].setdefault(other, (cls, label))
+                        found[m].setdefault(other, (cls, label))
+    return found
+
+
+def duplicate_findings(twins: dict[URIRef, dict[URIRef, tuple[URIRef, Literal]]]) -> list[Finding]:
     findings = []
     for entity in sorted(twins):
         others = sorted(twins[entity])
@@ -145,6 +155,11 @@ def shared_wikidata_links(graph: Graph) -> list[Finding]:
         m = WIKIDATA_ENTITY.match(str(o)) if isinstance(o, URIRef) else None
         if m and isinstance(s, URIRef):
             holders[m.group(1)].setdefault(s, o)
+    return wikidata_findings(holders)
+
+
+def wikidata_findings(holders: dict[str, dict[URIRef, URIRef]]) -> list[Finding]:
+    """A finding for each resource whose Wikidata entity (QID -> {resource: its sameAs IRI}) another one shares."""
     findings = []
     for qid, links in sorted(holders.items()):
         if len(links) < 2:

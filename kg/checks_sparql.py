@@ -22,8 +22,6 @@ from rdflib.namespace import RDFS
 from . import checks
 from .checks import (
     DANGLING_IRI,
-    DUPLICATE_ENTITY,
-    SHARED_WIKIDATA_LINK,
     SUGGESTION_POOL,
     SUGGESTIONS,
     WIKIDATA_ENTITY,
@@ -110,25 +108,11 @@ def duplicate_entities(store, asserted: Callable[[str], str]) -> list[Finding]:
     groups: dict[tuple[str, str], dict[str, tuple[str, str]]] = defaultdict(dict)  # (class, label) -> {entity: label}
     for s, cls, label, language in sorted((r["s"].value, r["class"].value, r["label"].value, r["label"].language) for r in rows):
         groups[(cls, _normalise(label))].setdefault(s, (label, language))
-    twins: dict[str, dict[str, tuple[str, tuple[str, str]]]] = defaultdict(dict)  # entity -> {other: (class, label)}
-    for (cls, _), members in sorted(groups.items()):
-        if len(members) > 1:
-            for m, label in members.items():
-                for other in members:
-                    if other != m:
-                        twins[m].setdefault(other, (cls, label))
-    findings = []
-    for entity_iri in sorted(twins):
-        entity = URIRef(entity_iri)
-        others = [URIRef(o) for o in sorted(twins[entity_iri])]
-        cls, (text, language) = twins[entity_iri][str(others[0])]
-        cls, label = URIRef(cls), Literal(text, lang=language)
-        message = (
-            f'has the same English label ("{label}") and class ({short(cls)}) as {", ".join(short(o) for o in others)}: '
-            "if they are one thing, keep one IRI; if not, give them labels that tell them apart"
-        )
-        findings.append(Finding(DUPLICATE_ENTITY, entity, RDFS.label, label, message))
-    return findings
+    found = {
+        URIRef(entity): {URIRef(other): (URIRef(cls), Literal(text, lang=language)) for other, (cls, (text, language)) in others.items()}
+        for entity, others in checks.twins(groups).items()
+    }
+    return checks.duplicate_findings(found)
 
 
 def shared_wikidata_links(store, asserted: Callable[[str], str]) -> list[Finding]:
@@ -142,18 +126,7 @@ def shared_wikidata_links(store, asserted: Callable[[str], str]) -> list[Finding
         m = WIKIDATA_ENTITY.match(str(o))
         if m:
             holders[m.group(1)].setdefault(s, o)
-    findings = []
-    for qid, links in sorted(holders.items()):
-        if len(links) < 2:
-            continue
-        for s in sorted(links):
-            others = ", ".join(short(o) for o in sorted(links) if o != s)
-            message = (
-                f"shares its Wikidata entity {qid} with {others}: a Wikidata entity names one thing, so one of the "
-                "links is wrong or the resources are one"
-            )
-            findings.append(Finding(SHARED_WIKIDATA_LINK, s, SCHEMA.sameAs, links[s], message))
-    return findings
+    return checks.wikidata_findings(holders)
 
 
 def merge(report: Report, findings: list[Finding], store, place: Place | None = None) -> Report:

@@ -117,22 +117,22 @@ def _in_venv_or_path(name: str) -> str | None:
 # --------------------------------------------------------------------------------------------------------------
 
 # Triples the OWL RL closure adds per asserted triple of generated data, measured on a build of 100 projects;
-# with kg.synth.TRIPLES_PER_PROJECT it sizes the data for a KG of --triples triples, closure included.
+# with kg.synth.generator.TRIPLES_PER_PROJECT it sizes the data for a KG of --triples triples, closure included.
 INFERRED_PER_ASSERTED = 0.92
 
 
 @dataclass
 class Reference:
-    """What generated things point to (kg.synth reads it from the real data) and the size of the real KG."""
+    """What generated things point to (kg.synth.generator reads it from the real data) and the size of the real KG."""
 
-    synth: object  # kg.synth.Reference
+    synth: object  # kg.synth.generator.Reference
     real_triples: int
 
 
 def read_reference(data_dir: Path) -> Reference:
     import pyoxigraph as ox
 
-    from kg import synth
+    from kg.synth import generator as synth
 
     real = sum(1 for path in sorted(data_dir.rglob("*.ttl")) for _ in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE))
     return Reference(synth.read_reference(data_dir), real)
@@ -153,7 +153,7 @@ def generate(path: Path, ref: Reference, target_triples: int, seed: int) -> Gene
     Partners are drawn with a skewed (Zipf-like) preference, so some organisations take part in many projects and
     some pairs of organisations share several projects: the co-occurrence query has real aggregation to do.
     """
-    from kg import synth
+    from kg.synth import generator as synth
 
     budget = max(0, target_triples - int(ref.real_triples * 1.5))  # the real KG grows by about half with its closure
     projects = max(5, round(budget / (synth.TRIPLES_PER_PROJECT * (1 + INFERRED_PER_ASSERTED))))

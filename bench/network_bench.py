@@ -83,7 +83,7 @@ def in_process(link: Path) -> dict:
     """Raw co-occurrence query vs the build's derivation vs the look-up of the materialised network."""
     from kg.network import NETWORK_GRAPH, lookup
     from kg.network.materialise import co_participations, read_sources
-    from kg.store import KGStore
+    from kg.store.embedded import KGStore
 
     kg_store = KGStore.open(link)
     figures = {"triples": len(kg_store), "graphs": kg_store.graph_sizes()}

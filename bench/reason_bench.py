@@ -1,4 +1,4 @@
-"""Time the reasoning: kg.reason_sparql.materialise over the store against owlrl's closure, on generated data.
+"""Time the reasoning: kg.reasoning.rules.materialise over the store against owlrl's closure, on generated data.
 
     .venv/bin/python bench/reason_bench.py                          # 100k and 1M; owlrl at 10k
     .venv/bin/python bench/reason_bench.py --sizes 10k,100k --owlrl 10k,100k --disk
@@ -8,7 +8,7 @@ triples, loaded with Oxigraph's parser into an in-memory store (and, with --disk
 writes). materialise runs on a fresh store each repeat, the best wall time kept, with its CPU time (this
 process's; on a shared machine the wall time is the noisier), in two ways: every conclusion of its rules, and
 only those in the KG's own vocabulary (vocabulary=CKG). owlrl runs once per size asked, through
-kg.reason.closure in both modes, on the same triples parsed by rdflib. Writes bench/results/reasoning.md.
+kg.reasoning.reference.closure in both modes, on the same triples parsed by rdflib. Writes bench/results/reasoning.md.
 """
 
 from __future__ import annotations
@@ -26,13 +26,13 @@ import pyoxigraph as ox
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kg import synth  # noqa: E402
-from kg.config import Paths  # noqa: E402
-from kg.load import load_into_store  # noqa: E402
-from kg.namespaces import CKG  # noqa: E402
-from kg.reason import Inference, closure  # noqa: E402
-from kg.reason_sparql import materialise  # noqa: E402
-from kg.store import KGStore  # noqa: E402
+from kg.synth import generator as synth
+from kg.config import Paths
+from kg.sources.load import load_into_store
+from kg.namespaces import CKG
+from kg.reasoning.reference import Inference, closure
+from kg.reasoning.rules import materialise
+from kg.store.embedded import KGStore
 
 RESULTS = ROOT / "bench" / "results"
 WORK = RESULTS / "tmp"
@@ -83,7 +83,7 @@ def time_materialise(extra: Path, repeat: int, vocabulary: str | None, disk: boo
 def time_owlrl(extra: Path) -> dict:
     from rdflib import Dataset
 
-    from kg.load import load_files, union
+    from kg.sources.load import load_files, union
 
     dataset = Dataset()
     paths = Paths()
@@ -136,7 +136,7 @@ def render(rows: list[dict], owlrl_rows: list[dict], args) -> str:
     with open("/proc/cpuinfo") as f:
         cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), platform.machine())
     lines = [
-        "# Reasoning: kg.reason_sparql against owlrl",
+        "# Reasoning: kg.reasoning.rules against owlrl",
         "",
         f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC; {cpu}, {platform.python_version()}, "
         f"pyoxigraph {ox.__version__}; `{' '.join(['bench/reason_bench.py', *sys.argv[1:]])}`.",
@@ -159,7 +159,7 @@ def render(rows: list[dict], owlrl_rows: list[dict], args) -> str:
         by_rule = ", ".join(f"{k} {v:,}" for k, v in r["summary"].by_rule.items())
         lines.append(f"- {label(r['size'])}, {r['where']}, {'CKG only' if r['vocabulary'] else 'all'}: {by_rule}")
     if owlrl_rows:
-        lines += ["", "owlrl (kg.reason.closure, one run):", "", "| triples | RDFS s | added | OWL RL s | added |", "|---:|---:|---:|---:|---:|"]
+        lines += ["", "owlrl (kg.reasoning.reference.closure, one run):", "", "| triples | RDFS s | added | OWL RL s | added |", "|---:|---:|---:|---:|---:|"]
         for r in owlrl_rows:
             lines.append(f"| {r['triples']:,} | {r['rdfs'][0]:.1f} | {r['rdfs'][1]:,} | {r['owlrl'][0]:.1f} | {r['owlrl'][1]:,} |")
     return "\n".join(lines) + "\n"

@@ -9,12 +9,12 @@ each store back end, against the same work done by plain rdflib, owlrl and pysha
 For each size:
   1. `kg synth` generates projects (deterministic, --seed) beside the KG's real data and ontology, so that the
      whole holds about that many triples;
-  2. reference: one process loads it with rdflib (kg.load), runs the queries with rdflib's SPARQL engine, the
+  2. reference: one process loads it with rdflib (kg.sources.load), runs the queries with rdflib's SPARQL engine, the
      owlrl RDFS closure and pyshacl, each only up to the size where it still ends in reasonable time
      (--reference-limit; owlrl's closure and rdflib's SPARQL are superlinear and stop at 100k);
   3. for each back end (embedded Oxigraph in memory, embedded Oxigraph on disk, `oxigraph serve` and Virtuoso
      reached through the SPARQL protocols), one process loads the same files, materialises the entailments with
-     SPARQL (kg.reason_sparql), validates with the shapes compiled to SPARQL (kg.validate_sparql) and runs the
+     SPARQL (kg.reasoning.rules), validates with the shapes compiled to SPARQL (kg.validation.compiled) and runs the
      queries; for the servers, the server's own peak memory is reported beside the client's;
   4. endpoint throughput: `kg serve` in front of each back end, closed-loop clients asking distinct look-ups.
 Each step is timed on its own; peak memory is the step process's maximum resident set (and the server's).
@@ -80,8 +80,8 @@ def count_triples(path: Path) -> int:
 
 
 def real_triples() -> int:
-    from kg.load import load_into_store
-    from kg.store import KGStore
+    from kg.sources.load import load_into_store
+    from kg.store.embedded import KGStore
 
     store = KGStore.in_memory()
     load_into_store(store, [ROOT / "ontology", ROOT / "data"])
@@ -145,9 +145,9 @@ def reference_step(data: Path, out: Path, size: int, limits: dict) -> None:
     os.environ["KG_DATA"] = str(data)
     from kg.build import load_sources
     from kg.config import Paths
-    from kg.load import parse_graph
-    from kg.reason import Inference, closure
-    from kg.validate import validate
+    from kg.sources.load import parse_graph
+    from kg.reasoning.reference import Inference, closure
+    from kg.validation.shacl import validate
     from rdflib.namespace import RDF, SH
 
     record = Recorder(out)
@@ -184,17 +184,17 @@ def store_step(data: Path, out: Path, backend: str, work: Path, endpoint: dict |
     import pyoxigraph as ox
 
     from kg.config import Paths
-    from kg.load import load_into_store, parse_graph
-    from kg.reason_sparql import materialise
-    from kg.store import KGStore
-    from kg.validate_sparql import validate_store
+    from kg.sources.load import load_into_store, parse_graph
+    from kg.reasoning.rules import materialise
+    from kg.store.embedded import KGStore
+    from kg.validation.compiled import validate_store
 
     record = Recorder(out)
     paths = Paths()
     files = [paths.ontology, paths.data]
     t = time.perf_counter()
     if backend in REMOTE:
-        from kg.remote_store import RemoteStore
+        from kg.store.remote import RemoteStore
 
         # Parsed here by Oxigraph (one graph per file, as a build does), then sent graph by graph through the
         # Graph Store Protocol: the bulk load a `kg build --store URL` does.
@@ -213,7 +213,7 @@ def store_step(data: Path, out: Path, backend: str, work: Path, endpoint: dict |
 
     t = time.perf_counter()
     added = materialise(store).triples
-    record("reason", time.perf_counter() - t, inferred=added, rules="kg.reason_sparql (OWL RL subset)")
+    record("reason", time.perf_counter() - t, inferred=added, rules="kg.reasoning.rules (OWL RL subset)")
 
     shapes = parse_graph([paths.shapes])
     t = time.perf_counter()

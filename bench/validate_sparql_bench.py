@@ -1,11 +1,11 @@
-"""How long validation compiled to SPARQL (kg.validate_sparql) and the checks on the store (kg.checks_sparql) take,
+"""How long validation compiled to SPARQL (kg.validation.compiled) and the checks on the store (kg.validation.checks_store) take,
 against pyshacl on the same data.
 
     .venv/bin/python bench/validate_sparql_bench.py                       # 100k and 1M; pyshacl at 100k
     .venv/bin/python bench/validate_sparql_bench.py --sizes 10k,100k --pyshacl-up-to 100k --top 10
 
 Data: the real ontology and data (data/) loaded into an in-memory pyoxigraph store by Oxigraph's parser, one
-named graph per file, plus generated projects (kg.synth, N-Quads) to the size asked. No reasoning: the asserted
+named graph per file, plus generated projects (kg.synth.generator, N-Quads) to the size asked. No reasoning: the asserted
 triples only (the build validates asserted + OWL RL triples; the closure adds about a third). The timings are
 in-process, start-up and loading excluded; `--top` lists the slowest queries of the plan.
 """
@@ -30,11 +30,12 @@ def parse_size(text: str) -> int:
 def run(size: int, seed: int, pyshacl: bool, top: int) -> None:
     import pyoxigraph as ox
 
-    from kg import checks_sparql, synth
+    from kg.validation import checks_store as checks_sparql
+    from kg.synth import generator as synth
     from kg.config import Paths
-    from kg.load import load_into_store, parse_graph
-    from kg.store import KGStore
-    from kg.validate_sparql import _findings, compile_shapes
+    from kg.sources.load import load_into_store, parse_graph
+    from kg.store.embedded import KGStore
+    from kg.validation.compiled import _findings, compile_shapes
 
     paths = Paths()
     store = KGStore.in_memory()
@@ -70,8 +71,8 @@ def run(size: int, seed: int, pyshacl: bool, top: int) -> None:
         from rdflib import Dataset
         from rdflib.namespace import RDF, SH
 
-        from kg.load import union
-        from kg.validate import validate
+        from kg.sources.load import union
+        from kg.validation.shacl import validate
 
         dataset = Dataset()
         dataset.parse(data=store.store.dump(format=ox.RdfFormat.N_QUADS), format="nquads")

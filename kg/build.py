@@ -1,12 +1,12 @@
 """The build pipeline: load -> reason -> validate -> store. A failing validation writes nothing.
 
 Two engines do the load, reason and validate steps:
-  rdflib  the reference: the sources parsed into an rdflib Dataset, the owlrl closure, pyshacl and kg.checks,
+  rdflib  the reference: the sources parsed into an rdflib Dataset, the owlrl closure, pyshacl and kg.validation.checks,
           then the result written into the store. Full OWL RL, and every SHACL feature pyshacl has; its time
           grows faster than the data (minutes at 100k triples, hours at 1M).
   store   the sources parsed by Oxigraph straight into the new store, the entailments the KG relies on
-          materialised with SPARQL (kg.reason_sparql), the shapes compiled to SPARQL (kg.validate_sparql) and the
-          checks as SPARQL (kg.checks_sparql), all run by the store: seconds at 1M triples. The tests hold both
+          materialised with SPARQL (kg.reasoning.rules), the shapes compiled to SPARQL (kg.validation.compiled) and the
+          checks as SPARQL (kg.validation.checks_store), all run by the store: seconds at 1M triples. The tests hold both
           to the same results on the fixtures, the real data and generated data. A failing validation removes the
           half-made build, so it too writes nothing.
 """
@@ -20,16 +20,21 @@ from pathlib import Path
 
 from rdflib import Dataset, Graph
 
-from . import __version__, dumps
-from .config import Paths
-from .errors import ValidationFailed
-from .load import LoadedFile, discover, load_files, load_into_store, parse_graph, union
-from .namespaces import INFERRED_GRAPH
-from .network import files as network_files
-from .network.materialise import materialise
-from .reason import Inference, closure
-from .store import BuildInfo, KGStore, write_build
-from .validate import Origin, Report, StoreOrigin, read_report, validate
+from kg import __version__
+from kg.publish import dumps
+from kg.config import Paths
+from kg.errors import ValidationFailed
+from kg.sources.load import LoadedFile, discover, load_files, load_into_store, parse_graph, union
+from kg.namespaces import INFERRED_GRAPH
+from kg.publish import network_files
+from kg.network.materialise import materialise
+from kg.reasoning.reference import Inference, closure
+from kg.store.builds import BuildInfo
+from kg.store.embedded import KGStore
+from kg.store.switch import write_build
+from kg.validation.placement import Origin, StoreOrigin
+from kg.validation.results import Report
+from kg.validation.shacl import read_report, validate
 
 
 class Engine(str, Enum):
@@ -93,8 +98,8 @@ def _data_files(paths: Paths) -> list[Path]:
 
 def check(sources: Sources, shapes: Graph, inference: Inference) -> tuple[Graph, Report, dict[str, float]]:
     """Reason and validate loaded sources; the data graph validated is asserted plus inferred triples.
-    The checks SHACL cannot express (kg.checks) run on the asserted triples and join the same report."""
-    from . import checks
+    The checks SHACL cannot express (kg.validation.checks) run on the asserted triples and join the same report."""
+    from kg.validation import checks
 
     timings = {}
     t = time.perf_counter()
@@ -123,9 +128,9 @@ def check(sources: Sources, shapes: Graph, inference: Inference) -> tuple[Graph,
 def check_store(kg_store: KGStore, files: list[Path], shapes: Graph, inference: Inference) -> tuple[list[LoadedFile], int, Report, dict[str, float]]:
     """The store engine's load, reason and validate steps, into and on `kg_store`: the files loaded, the number of
     inferred triples, the report (results placed in the files by StoreOrigin) and the time of each step."""
-    from . import checks_sparql
-    from .reason_sparql import materialise as materialise_entailments
-    from .validate_sparql import validate_store_report
+    from kg.validation import checks_store as checks_sparql
+    from kg.reasoning.rules import materialise as materialise_entailments
+    from kg.validation.compiled import validate_store_report
 
     timings = {}
     t = time.perf_counter()
@@ -137,7 +142,7 @@ def check_store(kg_store: KGStore, files: list[Path], shapes: Graph, inference: 
     timings["reason"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    findings = checks_sparql.find(kg_store)  # reads the asserted graphs only, as kg.checks does
+    findings = checks_sparql.find(kg_store)  # reads the asserted graphs only, as kg.validation.checks does
     timings["checks"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -156,7 +161,7 @@ def build(paths: Paths, inference: Inference = Inference.OWLRL, in_memory: bool 
           engine: Engine = Engine.RDFLIB) -> Outcome:
     """Load, reason, validate and store. Raises ValidationFailed (writing nothing) when data does not conform.
 
-    With `remote` (a kg.remote_store.RemoteStore) the build is made in memory here, network included, and then
+    With `remote` (a kg.store.remote.RemoteStore) the build is made in memory here, network included, and then
     its graphs replace the KG's graphs on that server: what lands there is exactly what was validated."""
     if engine is Engine.STORE:
         return _build_on_store(paths, inference, in_memory, remote)

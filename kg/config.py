@@ -33,3 +33,45 @@ class Paths:
     data: Path = field(default_factory=lambda: _env_path("KG_DATA", ROOT / "data"))
     # The store the server reads: a link to the current build under var/stores/.
     store: Path = field(default_factory=lambda: _env_path("KG_STORE", ROOT / "var" / "store"))
+
+
+@dataclass(frozen=True)
+class Option:
+    """One operator's knob: its default lives here and nowhere else; `kg serve --help` shows it."""
+
+    flag: str
+    default: object
+    help: str
+    type: type = str
+    metavar: str | None = None
+    repeatable: bool = False
+
+
+# The server's settings, one place for their defaults: `kg serve` builds its options from this table and
+# server.app.create_app fills what it is not given from it. docs/operations.md explains each.
+SERVE_OPTIONS: dict[str, Option] = {
+    "HOST": Option("--host", "127.0.0.1", "address to bind (loopback unless you mean it)"),
+    "PORT": Option("--port", 8000, "TCP port", int),
+    "WORKERS": Option("--workers", 2, "worker processes", int),
+    "QUERY_TIMEOUT": Option("--timeout", 30.0, "query timeout in seconds (the query's process is killed)", float),
+    "ROW_LIMIT": Option("--row-limit", 10000, "most solutions returned for one query; 0 for none", int),
+    "MAX_QUERY_BYTES": Option("--max-query-bytes", 64 * 1024, "longer queries are refused with 413", int),
+    # Oxigraph's parser recurses once per bracket level: a few thousand levels overflow the query process's stack,
+    # a few hundred nested collections take minutes to parse. Real queries stay far below this; deeper get 400.
+    "MAX_NESTING": Option("--max-nesting", 64, "queries with brackets nested deeper are refused with 400", int, "N"),
+    "MEMORY_LIMIT_MB": Option("--memory-limit", 4096, "address space of a query process in MB; 0 for none", int, "MB"),
+    "SERVICE_ALLOW": Option("--allow-service", (), "a SERVICE endpoint queries may call (repeatable)", str, "IRI", True),
+    "FOLLOW_INTERVAL": Option("--follow-interval", 1.0, "seconds between looks at the store link for a new build; "
+                              "0 serves the first build until restarted (or SIGHUP)", float, "S"),
+    "ACCESS_LOG": Option("--access-log", None, "write an access log to FILE ('-' for standard output); off by default "
+                         "(it costs about a fifth of the throughput of cached answers)", str, "FILE"),
+    "CACHE_BYTES": Option("--cache-bytes", 64 * 1024 * 1024, "answers kept per worker, per build; 0 turns the cache off", int, "N"),
+    "CACHE_MAX_AGE": Option("--cache-max-age", 300, "seconds clients may reuse an answer without asking again", int, "S"),
+}
+
+
+def serve_defaults() -> dict[str, object]:
+    """The server's settings with their defaults, keyed as server.app's config is."""
+    settings = {key: (list(o.default) if o.repeatable else o.default) for key, o in SERVE_OPTIONS.items()}
+    settings["MEMORY_LIMIT"] = int(settings["MEMORY_LIMIT_MB"]) * 1024 * 1024
+    return settings

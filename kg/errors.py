@@ -4,9 +4,10 @@ from __future__ import annotations
 
 
 class KGError(Exception):
-    """An error the user can act on. `exit_code` is what the `kg` command exits with."""
+    """An error the user can act on. `exit_code` is what the `kg` command exits with: 1 is kept for data that does
+    not conform (ValidationFailed, an inconsistent KG), so any other error is 2 unless it says otherwise."""
 
-    exit_code = 1
+    exit_code = 2
 
     def __init__(self, message: str, where: str | None = None):
         super().__init__(message)

@@ -12,6 +12,7 @@ GRAPH = Namespace(BASE + "graph/")       # named graphs: one per source file, pl
 SHAPES = Namespace(BASE + "shapes/")
 
 INFERRED_GRAPH = GRAPH["inferred"]
+NETWORK_GRAPH = GRAPH["network"]  # the co-participation networks a build materialises (kg.network)
 
 SCHEMA = Namespace("https://schema.org/")
 EURIO = Namespace("http://data.europa.eu/s66#")

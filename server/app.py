@@ -8,7 +8,7 @@ from flask import Flask, jsonify
 from flask_compress import Compress
 from flask_cors import CORS
 
-from kg.config import Paths
+from kg.config import Paths, serve_defaults
 
 from .backend import Backend
 from .follow import FollowLink, read_link
@@ -16,23 +16,15 @@ from .response_cache import ResponseCache
 
 WEB_MODULES = Path(__file__).parent / "web" / "node_modules"
 
-# Operators' knobs, documented in docs/operations.md; every one can be given to create_app or `kg serve`.
+# Where the KG is; the operators' knobs and their defaults come from kg.config.SERVE_OPTIONS (shown by
+# `kg serve --help`, documented in docs/operations.md); create_app's caller may override any of them.
 DEFAULTS = {
     "KG_STORE": None,  # a KGStore already open in this process (tests build one in memory)
     "KG_STORE_PATH": None,  # else the store link of an on-disk build (default var/store)
-    "KG_STORE_URL": None,  # or a SPARQL server's query endpoint, which the app then fronts (kg.remote_store)
+    "KG_STORE_URL": None,  # or a SPARQL server's query endpoint, which the app then fronts (kg.store.remote)
     "KG_STORE_REMOTE": {},  # options for it: kind, graph_store (credentials come from the environment)
-    "QUERY_TIMEOUT": 30.0,  # seconds a query may run before its process is killed
-    "ROW_LIMIT": 10000,  # most solutions returned for one query; 0 for none
-    "MAX_QUERY_BYTES": 64 * 1024,  # longer queries are refused with 413
-    # Oxigraph's parser recurses once per bracket level: a few thousand levels overflow the query process's stack,
-    # a few hundred nested collections take minutes to parse. Real queries stay far below this; deeper get 400.
-    "MAX_NESTING": 64,
-    "MEMORY_LIMIT": 0,  # bytes of address space for the query process; 0 for no bound
-    "SERVICE_ALLOW": [],  # SERVICE endpoints a query may call; none by default
-    "CACHE_BYTES": 64 * 1024 * 1024,  # answers kept per worker, per build (any method)
+    **serve_defaults(),
     "RESPONSE_CACHE_BYTES": 32 * 1024 * 1024,  # whole GET responses served before Flask; 0 turns it off
-    "CACHE_MAX_AGE": 300,  # seconds clients may reuse an answer without asking again
     "WEB_MODULES": str(WEB_MODULES),
     "COMPRESS_MIMETYPES": [
         "text/html", "text/plain", "text/csv", "text/tab-separated-values", "text/turtle", "application/json",

@@ -1,7 +1,7 @@
 """What the app knows of the KG it serves: the build's identity, and a way to run queries on it.
 
 An embedded store is queried in a child process that can be killed (server.executor); a remote SPARQL server
-(kg.remote_store) is asked over HTTP from the worker itself, the query timeout being the HTTP timeout and, for
+(kg.store.remote) is asked over HTTP from the worker itself, the query timeout being the HTTP timeout and, for
 Virtuoso, the server's own."""
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from typing import Callable
 import pyoxigraph as ox
 
 from kg.errors import InputError, KGError, StoreTimeout
-from kg.remote_store import RemoteStore
-from kg.store import KGStore, current_build
+from kg.store.remote import RemoteStore
+from kg.store.builds import current_build
+from kg.store.embedded import KGStore
 
 from .executor import Answer, QueryJob, Runner, execute_remote
 
@@ -129,7 +130,7 @@ class Backend:
         return bool(json.loads(answer.body)["boolean"])
 
     def graph(self, text: str, format_name: str) -> bytes:
-        """A CONSTRUCT/DESCRIBE serialised in one of kg.query.GRAPH_FORMATS (by name)."""
+        """A CONSTRUCT/DESCRIBE serialised in one of kg.queries.run.GRAPH_FORMATS (by name)."""
         job = QueryJob(text=text, graph_format=format_name)
         # A page must show all of a graph: from a remote store, in as many requests as its row limit needs.
         answer = self.run(job) if self.remote is None else execute_remote(self.remote, job, page=True)

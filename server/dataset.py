@@ -24,11 +24,12 @@ from threading import Lock
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, send_file
 from werkzeug.urls import iri_to_uri
 
-from kg import dataset_description as dd
-from kg import dumps as dump_files
-from kg import named_queries
-from kg.query import GRAPH_FORMATS
-from kg.store import KGStore, current_build
+from kg.publish import description as dd
+from kg.publish import dumps as dump_files
+from kg.queries import catalogue as named_queries
+from kg.queries.run import GRAPH_FORMATS
+from kg.store.builds import current_build
+from kg.store.embedded import KGStore
 
 from .backend import BackendError
 from .iris import local_path
@@ -37,7 +38,7 @@ bp = Blueprint("dataset", __name__)
 
 VOID_PATH = "/.well-known/void"
 HTML = "text/html"
-# rdflib's names for the graph formats the endpoint offers too (kg.query.GRAPH_FORMATS), Turtle first: the default.
+# rdflib's names for the graph formats the endpoint offers too (kg.queries.run.GRAPH_FORMATS), Turtle first: the default.
 RDFLIB_FORMATS = {"turtle": "turtle", "ntriples": "nt", "rdfxml": "xml", "jsonld": "json-ld"}
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 SITEMAP_MAX_URLS = 50_000  # the sitemaps.org limit per file; more and /sitemap.xml becomes an index
@@ -94,7 +95,7 @@ def described_elsewhere():
 
 
 def _choose_format() -> str:
-    """A format name of kg.query.GRAPH_FORMATS, or HTML: the `format` parameter for links, else the Accept header."""
+    """A format name of kg.queries.run.GRAPH_FORMATS, or HTML: the `format` parameter for links, else the Accept header."""
     offered = {name: GRAPH_FORMATS[name].media_type for name in RDFLIB_FORMATS}
     wanted = request.args.get("format", "").strip().lower()
     if wanted:

@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from kg.namespaces import INFERRED_GRAPH
-from kg.network import NETWORK_GRAPH
+from kg.namespaces import NETWORK_GRAPH
 
 # Graphs the build derives (reasoning, the co-participation network) rather than reads from a source file.
 DERIVED_GRAPHS = (str(INFERRED_GRAPH), str(NETWORK_GRAPH))
@@ -94,7 +94,7 @@ WHERE { GRAPH ?g { <THIS> a owl:Ontology . ?s ?p ?o } }
 
 
 def description(backend, iri: str, format_name: str, whole_ontology: bool = False) -> bytes:
-    """The RDF description of `iri` in one of kg.query.GRAPH_FORMATS; empty when the KG does not know it."""
+    """The RDF description of `iri` in one of kg.queries.run.GRAPH_FORMATS; empty when the KG does not know it."""
     return backend.graph(fill(ONTOLOGY_DOCUMENT if whole_ontology else DESCRIPTION, iri), format_name)
 
 

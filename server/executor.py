@@ -22,7 +22,7 @@ from typing import Callable
 
 import pyoxigraph as ox
 
-from kg import query as q
+from kg.queries import run as q
 from kg.errors import QueryError, StoreError, StoreTimeout, TruncatedResults
 from kg.sparql_text import with_row_limit
 
@@ -88,7 +88,7 @@ def execute(store, job: QueryJob, **store_options) -> Answer:
 
 
 def execute_remote(store, job: QueryJob, page: bool = False) -> Answer:
-    """Run a job on a remote store (kg.remote_store) in this process: no child to kill, the store's own timeout
+    """Run a job on a remote store (kg.store.remote) in this process: no child to kill, the store's own timeout
     stops the query. Failures of the store are the store's: 502, or 503 for time; the operator's log gets the URL.
     Without `page`, as for clients' queries, a result cut by the store's row limit is answered as it came, with
     `store_limit` set (KG-Results-Truncated), rather than completed in pages that cost a query each."""

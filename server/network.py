@@ -22,7 +22,7 @@ from flask import Blueprint, Response, current_app, render_template, request, se
 
 from kg.namespaces import BASE
 from kg.network import KINDS, NETWORK_GRAPH, lookup, network_graph
-from kg.network import files as network_files
+from kg.publish import network_files
 from kg.network.export import FORMATS
 from kg.network.filters import OPTIONS, OptionError, parse
 

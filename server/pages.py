@@ -15,7 +15,7 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from kg import query as q
+from kg.queries import run as q
 from kg.namespaces import BASE
 
 from . import describe, i18n, jsonld, views

@@ -2,7 +2,7 @@
 parameters and its results, and each page's twins in other formats (/queries/NAME.csv?…, /queries.json).
 
 Queries run through the app's Backend like any endpoint query, so the timeout, memory bound and row limit apply.
-Parameters are bound by kg.named_queries, which never pastes the user's text into the query.
+Parameters are bound by kg.queries.catalogue, which never pastes the user's text into the query.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from urllib.parse import quote, urlencode
 import pyoxigraph as ox
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 
-from kg import named_queries
-from kg.named_queries import NamedQuery, Param, ParameterError
+from kg.queries import catalogue as named_queries
+from kg.queries.catalogue import NamedQuery, Param, ParameterError
 from kg.namespaces import compact
-from kg.query import RESULT_FORMATS
+from kg.queries.run import RESULT_FORMATS
 
 from .backend import BackendError
 from .executor import Answer, QueryJob

@@ -13,7 +13,7 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, render_template, request
 from werkzeug.datastructures import MIMEAccept
 
-from kg import query as q
+from kg.queries import run as q
 from kg.namespaces import PREFIXES
 from kg.sparql_text import services, tokens
 

@@ -11,7 +11,7 @@ import pytest
 
 from kg.build import build
 from kg.config import ROOT, Paths
-from kg.reason import Inference
+from kg.reasoning.reference import Inference
 
 FIXTURES = Path(__file__).parent / "fixtures"
 pytest_plugins = ["tests.browser"]
@@ -60,7 +60,7 @@ def kg_cmd():
 
 def select(store, query: str) -> list[dict[str, str]]:
     """Rows of a SELECT as dicts of plain strings (IRIs and literal values)."""
-    from kg.query import run
+    from kg.queries.run import run
 
     result = run(store, query)
     names = [v.value for v in result.variables]

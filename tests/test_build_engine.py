@@ -1,6 +1,6 @@
 """The store engine (`kg build --engine store`, `kg validate --engine store`): sources parsed by Oxigraph into the
 store, SPARQL reasoning and SPARQL-compiled validation run there, against the rdflib engine (owlrl, pyshacl) as
-the reference. kg.validate_sparql and kg.reason_sparql are compared with pyshacl and owlrl in their own tests;
+the reference. kg.validation.compiled and kg.reasoning.rules are compared with pyshacl and owlrl in their own tests;
 these check the wiring: the same reports with the same files and lines, the same build, nothing written on failure.
 """
 
@@ -18,8 +18,8 @@ from kg.build import Engine, build
 from kg.config import Paths, ROOT
 from kg.errors import SourceSyntaxError, ValidationFailed
 from kg.namespaces import INFERRED_GRAPH
-from kg.reason import Inference
-from kg.store import KGStore
+from kg.reasoning.reference import Inference
+from kg.store.embedded import KGStore
 
 FIXTURES = ROOT / "tests" / "fixtures"
 OWL_THING = "http://www.w3.org/2002/07/owl#Thing"

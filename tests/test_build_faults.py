@@ -14,7 +14,9 @@ import textwrap
 import pytest
 
 from kg.config import ROOT
-from kg.store import DB_DIR, META_FILE, KGStore, write_build
+from kg.store.builds import DB_DIR, META_FILE
+from kg.store.embedded import KGStore
+from kg.store.switch import write_build
 
 from .live import build_store
 
@@ -23,10 +25,10 @@ POINTS = {
     "after-load": ("kg.build", "check", "before"),  # sources loaded, nothing reasoned yet
     "during-validation": ("kg.build", "validate", "before"),
     "during-store-write": ("kg.build", "materialise", "before"),  # quads already in the new database
-    "during-dumps": ("kg.dumps", "_write_one", "after"),  # the first dump file written, the others not
-    "before-network-files": ("kg.network.files", "write", "before"),  # all dumps written
+    "during-dumps": ("kg.publish.dumps", "_write_one", "after"),  # the first dump file written, the others not
+    "before-network-files": ("kg.publish.network_files", "write", "before"),  # all dumps written
     "before-rename": ("os", "rename", "before"),  # database and build.json complete (the build's only rename)
-    "before-link-switch": ("kg.store", "_switch_link", "before"),  # renamed into place, not linked
+    "before-link-switch": ("kg.store.switch", "_switch_link", "before"),  # renamed into place, not linked
 }
 
 DRIVER = textwrap.dedent("""
@@ -108,7 +110,7 @@ def test_the_next_build_clears_what_killed_builds_left(live):
 @pytest.mark.parametrize("stage", ["fill", "flush", "meta", "rename", "switch"])
 def test_an_exception_at_any_stage_writes_nothing(tmp_path, monkeypatch, stage):
     """The same in-process: a failure (disk full, a bug) removes the new folder and leaves the link alone."""
-    import kg.store as store_module
+    import kg.store.switch as store_module
 
     link, stores = tmp_path / "store", tmp_path / "stores"
     write_build(stores, link, lambda s, i: None, {"inference": "none", "kg_version": "test"})
@@ -138,7 +140,7 @@ def test_an_exception_at_any_stage_writes_nothing(tmp_path, monkeypatch, stage):
 def test_a_replaced_build_is_kept_for_the_grace_period(tmp_path, monkeypatch):
     """Two builds within one query timeout: the build before the previous one may still be read by a slow query,
     so it stays until the grace period after its replacement is over, and goes at the first build after that."""
-    import kg.store as store_module
+    import kg.store.switch as store_module
 
     link, stores = tmp_path / "store", tmp_path / "stores"
     empty = lambda s, i: None

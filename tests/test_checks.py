@@ -1,4 +1,4 @@
-"""The checks SHACL cannot express well (kg.checks), on small graphs made here: what each reports and what not.
+"""The checks SHACL cannot express well (kg.validation.checks), on small graphs made here: what each reports and what not.
 Their fixtures, run through `kg validate` in every format, are in test_validate_formats.py."""
 
 from __future__ import annotations
@@ -9,9 +9,10 @@ from pathlib import Path
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SH
 
-from kg import checks
+from kg.validation import checks
 from kg.namespaces import CKG, ID, SCHEMA
-from kg.validate import Origin, Report
+from kg.validation.placement import Origin
+from kg.validation.results import Report
 
 CITY, ORG, PROJECT = ID["city/"], ID["organisation/"], ID["project/"]
 WD = "http://www.wikidata.org/entity/"

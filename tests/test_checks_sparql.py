@@ -1,4 +1,4 @@
-"""The checks on a store (kg.checks_sparql) give what kg.checks gives on an rdflib graph: the same findings and the
+"""The checks on a store (kg.validation.checks_store) give what kg.validation.checks gives on an rdflib graph: the same findings and the
 same Results, on the fixtures of tests/fixtures/invalid-checks/ and on the real data (with its closure in the
 store, which the checks must not read)."""
 
@@ -8,12 +8,14 @@ import pytest
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SH
 
-from kg import checks, checks_sparql
+from kg.validation import checks
+from kg.validation import checks_store as checks_sparql
 from kg.build import load_sources
 from kg.namespaces import CKG, ID, INFERRED_GRAPH, SCHEMA
-from kg.reason import Inference, closure
-from kg.store import KGStore
-from kg.validate import Origin, Report
+from kg.reasoning.reference import Inference, closure
+from kg.store.embedded import KGStore
+from kg.validation.placement import Origin
+from kg.validation.results import Report
 
 from .conftest import FIXTURES
 
@@ -21,7 +23,7 @@ CHECK_FIXTURES = sorted((FIXTURES / "invalid-checks").glob("*.ttl"))
 
 
 def both(paths, data_files=None, inference=Inference.NONE, extra: Graph | None = None):
-    """(kg.checks' Results, kg.checks_sparql's Results, and their findings) on the same sources."""
+    """(kg.validation.checks' Results, kg.validation.checks_store's Results, and their findings) on the same sources."""
     sources = load_sources(paths, data=data_files)
     if extra is not None:
         own = sources.dataset.graph(URIRef(f"{ID}graph/extra"))
@@ -64,7 +66,7 @@ def test_real_data_gives_no_findings_with_its_closure_in_the_store(paths):
 
 
 def test_many_faults_in_generated_data_give_the_same_results(paths):
-    from kg import synth
+    from kg.synth import generator as synth
 
     text = []
     synth.generate(text.append, 30, seed=5, fmt="ntriples")

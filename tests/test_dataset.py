@@ -18,7 +18,7 @@ import pytest
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, SKOS, VOID
 
-from kg import dumps as dump_files
+from kg.publish import dumps as dump_files
 from kg.config import ROOT
 from kg.namespaces import ID
 from server import create_app

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rdflib import Dataset, URIRef
 
-from kg.load import load_file
+from kg.sources.load import load_file
 
 
 def test_trig_triples_outside_graph_blocks_go_to_the_files_own_graph(tmp_path):

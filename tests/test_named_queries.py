@@ -14,8 +14,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from kg import named_queries
-from kg.named_queries import CatalogueError, ParameterError, UnknownQuery
+from kg.queries import catalogue as named_queries
+from kg.queries.catalogue import CatalogueError, ParameterError, UnknownQuery
 from kg.sparql_text import tokens
 
 from .conftest import select

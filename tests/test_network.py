@@ -11,12 +11,12 @@ import networkx as nx
 import pytest
 from rdflib import Dataset
 
-from kg.load import load_files
+from kg.sources.load import load_files
 from kg.namespaces import CKG, ID
 from kg.network import NETWORK_GRAPH, filters as F, lookup, network_graph
 from kg.network.export import FORMATS
 from kg.network.materialise import materialise
-from kg.store import KGStore
+from kg.store.embedded import KGStore
 
 from .conftest import FIXTURES, select
 
@@ -488,8 +488,8 @@ def on_disk(tmp_path_factory, kg_cmd):
 def test_an_on_disk_build_serves_the_whole_networks_from_files_it_wrote(on_disk):
     """`kg build` writes every export of both unfiltered networks; /network answers with exactly those bytes, which
     equal what computing the network from that build's store gives."""
-    from kg.network.files import find
-    from kg.store import current_build
+    from kg.publish.network_files import find
+    from kg.store.builds import current_build
     from server import create_app
 
     folder, info = current_build(on_disk)

@@ -7,9 +7,9 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS
 
-from kg.load import parse_graph
+from kg.sources.load import parse_graph
 from kg.namespaces import CKG
-from kg.reason import InconsistentKG, Inference, closure
+from kg.reasoning.reference import InconsistentKG, Inference, closure
 
 from .conftest import FIXTURES
 

@@ -1,6 +1,6 @@
-"""kg.reason_sparql: what its SPARQL rules write equals owlrl's closure restricted to those rules.
+"""kg.reasoning.rules: what its SPARQL rules write equals owlrl's closure restricted to those rules.
 
-For each data set and mode, with M what materialise wrote and O what kg.reason.closure keeps of owlrl's:
+For each data set and mode, with M what materialise wrote and O what kg.reasoning.reference.closure keeps of owlrl's:
   (a) M is within O: no rule concludes what owlrl does not;
   (b) nothing in O that one of the rules derives, in one step, from the asserted triples and M is missing
       from M (so M is closed under the rules wherever owlrl agrees a conclusion holds);
@@ -22,11 +22,11 @@ from rdflib.namespace import OWL, RDF, RDFS, XSD
 
 from kg.build import load_sources
 from kg.config import Paths
-from kg.load import discover, load_files, union
+from kg.sources.load import discover, load_files, union
 from kg.namespaces import BASE, CKG, INFERRED_GRAPH
-from kg.reason import TRIVIAL_TYPES, InconsistentKG, Inference, closure
-from kg.reason_sparql import materialise
-from kg.store import KGStore
+from kg.reasoning.reference import TRIVIAL_TYPES, InconsistentKG, Inference, closure
+from kg.reasoning.rules import materialise
+from kg.store.embedded import KGStore
 
 from .conftest import FIXTURES
 
@@ -35,7 +35,7 @@ TOY = "https://w3id.org/cohesion-kg/id/test/"
 
 
 #################################################################
-# The rules of kg.reason_sparql, applied one step at a time, naively, on an rdflib graph
+# The rules of kg.reasoning.rules, applied one step at a time, naively, on an rdflib graph
 #################################################################
 
 
@@ -172,7 +172,7 @@ def _rdflib(term):
 
 
 def kind_of(triple, asserted: Graph) -> str:
-    """The kind of a triple owlrl derives and kg.reason_sparql does not, as named in the module's docstring."""
+    """The kind of a triple owlrl derives and kg.reasoning.rules does not, as named in the module's docstring."""
     s, p, o = triple
     if o in TRIVIAL_TYPES:
         return f"tautology: {_n3(p)} owl:Thing"
@@ -204,7 +204,7 @@ def show(triples) -> str:
 
 def check(comparison: Comparison, allowed_left_out: set[str]):
     unsound = comparison.unsound()
-    assert not unsound, f"kg.reason_sparql concludes {len(unsound)} triples owlrl does not:\n{show(unsound)}"
+    assert not unsound, f"kg.reasoning.rules concludes {len(unsound)} triples owlrl does not:\n{show(unsound)}"
     missing = comparison.missing()
     assert not missing, f"{len(missing)} triples owlrl concludes and the rules derive are missing:\n" + "\n".join(
         f"  {rule}: {' '.join(_n3(x) for x in t)}" for rule, t in missing[:60]
@@ -358,7 +358,7 @@ def test_on_generated_data_the_rules_agree_with_owlrl(paths, mode):
 
 
 def test_on_synthetic_data_the_rules_agree_with_owlrl(paths):
-    synth = pytest.importorskip("kg.synth")
+    from kg.synth import generator as synth
     chunks: list[str] = []
     synth.generate(chunks.append, synth.projects_for(2500), seed=5)
     dataset = dataset_of(paths)
@@ -457,7 +457,7 @@ def test_with_a_vocabulary_what_is_written_is_the_full_closure_cut_to_it(paths, 
 
 @pytest.mark.parametrize("kind", ["oxigraph", "virtuoso"])
 def test_over_a_sparql_server_the_same_triples_are_written(paths, tmp_path, kind):
-    from kg.remote_store import RemoteStore
+    from kg.store.remote import RemoteStore
 
     from .servers import oxigraph_server, virtuoso_server
 

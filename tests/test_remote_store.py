@@ -16,10 +16,10 @@ import pyoxigraph as ox
 import pytest
 import requests
 
-from kg import named_queries
-from kg import query as q
+from kg.queries import catalogue as named_queries
+from kg.queries import run as q
 from kg.config import ROOT
-from kg.remote_store import BUILD_GRAPH, RemoteStore
+from kg.store.remote import BUILD_GRAPH, RemoteStore
 
 from .live import free_port, serving
 from .servers import VIRTUOSO_MAX_ROWS, oxigraph_server, virtuoso_server

@@ -12,7 +12,8 @@ from itertools import combinations
 import pyoxigraph as ox
 import pytest
 
-from kg import cli, synth
+from kg import cli
+from kg.synth import generator as synth
 from kg.config import ROOT
 from kg.errors import InputError
 from kg.namespaces import CKG, GRAPH, ID

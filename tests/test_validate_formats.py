@@ -23,11 +23,11 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, SH
 
 from kg import cli
-from kg.checks import CHECKS
+from kg.validation.checks import CHECKS
 from kg.config import ROOT
 from kg.namespaces import PREFIXES, SHAPES
-from kg.report import escape_data, escape_property, github_command, render
-from kg.validate import Report, Result
+from kg.validation.formats import escape_data, escape_property, github_command, render
+from kg.validation.results import Report, Result
 
 from .conftest import FIXTURES
 
@@ -455,7 +455,7 @@ CHECK_CASES = {
 
 
 def test_every_check_has_a_failing_fixture():
-    from kg.checks import ALL
+    from kg.validation.checks import ALL
 
     assert sorted(c.name for c in ALL) == sorted(CHECK_CASES) == sorted(p.stem for p in CHECK_FIXTURES.glob("*.ttl"))
 

@@ -1,4 +1,4 @@
-"""Validation compiled to SPARQL (kg.validate_sparql) gives pyshacl's results (kg.validate, the reference).
+"""Validation compiled to SPARQL (kg.validation.compiled) gives pyshacl's results (kg.validation.shacl, the reference).
 
 Compared on every fixture of tests/fixtures/invalid/ and invalid-checks/ (with the KG's own data and ontology as
 context, as `kg validate FIXTURE` loads them), on the real data with its OWL RL closure (as `kg build` validates),
@@ -17,14 +17,16 @@ import pytest
 from rdflib import Graph, Literal, URIRef, namespace  # XSD as namespace.XSD: pytest's collection trips on the name
 from rdflib.namespace import RDF, RDFS, SH
 
-from kg import report as report_formats
+from kg.validation import formats as report_formats
 from kg.build import load_sources
-from kg.load import display_path, load_files, parse_graph, union
+from kg.sources.load import display_path, load_files, parse_graph, union
 from kg.namespaces import CKG, ID, INFERRED_GRAPH, SCHEMA
-from kg.reason import Inference, closure
-from kg.store import KGStore
-from kg.validate import Origin, Result, read_report, validate
-from kg.validate_sparql import UnsupportedShape, compile_shapes, validate_store, validate_store_report
+from kg.reasoning.reference import Inference, closure
+from kg.store.embedded import KGStore
+from kg.validation.placement import Origin
+from kg.validation.results import Result
+from kg.validation.shacl import read_report, validate
+from kg.validation.compiled import UnsupportedShape, compile_shapes, validate_store, validate_store_report
 
 from .conftest import FIXTURES
 
@@ -151,8 +153,8 @@ def test_real_data_with_its_closure_conforms_under_both(context, shapes, plan):
 
 @pytest.fixture(scope="session")
 def generated():
-    """About 5,500 triples of generated projects (kg.synth), which point into the real data."""
-    from kg import synth
+    """About 5,500 triples of generated projects (kg.synth.generator), which point into the real data."""
+    from kg.synth import generator as synth
 
     text = []
     synth.generate(text.append, 40, seed=11, fmt="ntriples")

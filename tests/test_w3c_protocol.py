@@ -13,7 +13,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from kg.store import KGStore
+from kg.store.embedded import KGStore
 from server import create_app
 
 from .conformance import w3c

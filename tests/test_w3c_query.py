@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from kg.store import KGStore
+from kg.store.embedded import KGStore
 from server import create_app
 
 from .conformance import w3c

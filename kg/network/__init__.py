@@ -14,9 +14,8 @@ See docs/network.md.
 
 from __future__ import annotations
 
-from kg.namespaces import GRAPH
+from kg.namespaces import NETWORK_GRAPH  # noqa: F401 - where readers of the network expect it
 
-NETWORK_GRAPH = GRAPH["network"]
 KINDS = ("organisation", "city")
 
 
@@ -27,8 +26,8 @@ def network_graph(network, projects, filters, build: str | None = None):
     a filters.Filters. Without filters the measures come from the build (computed once on the whole network,
     with the build's budget for betweenness); with filters they are computed on the filtered network.
     """
-    from . import filters as f
-    from . import measures
+    from kg.network import filters as f
+    from kg.network import measures
 
     if filters:
         graph = f.graph(network, f.selected(projects, filters))

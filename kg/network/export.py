@@ -21,7 +21,7 @@ from typing import Callable
 
 import networkx as nx
 
-from .measures import MEASURES
+from kg.network.measures import MEASURES
 
 NODE_FIELDS = ("label", "kind", "country", "city", *MEASURES)
 EDGE_FIELDS = ("weight", "projects", "key")

@@ -24,7 +24,7 @@ import networkx as nx
 from kg.errors import InputError
 from kg.namespaces import PREFIXES
 
-from .lookup import Network, Project, Vocabulary
+from kg.network.lookup import Network, Project, Vocabulary
 
 OPTIONS = ("programme", "fund", "country", "from", "to")
 

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 
 from kg.namespaces import CKG, PREFIXES
 
-from . import NETWORK_GRAPH
-from .materialise import EDGE_CLASS, MEASURE_PROPERTIES
+from kg.namespaces import NETWORK_GRAPH
+from kg.network.materialise import EDGE_CLASS, MEASURE_PROPERTIES
 
 RDF_TYPE = PREFIXES["rdf"] + "type"
 RDFS_LABEL = PREFIXES["rdfs"] + "label"

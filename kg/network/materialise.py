@@ -30,7 +30,8 @@ import pyoxigraph as ox
 
 from kg.namespaces import CKG, ID, INFERRED_GRAPH, PREFIXES
 
-from . import KINDS, NETWORK_GRAPH, measures
+from kg.namespaces import NETWORK_GRAPH
+from kg.network import KINDS, measures
 
 # Every triple the networks need, from the source graphs only: one query, joined in Python.
 ASSERTED = f"""SELECT ?s ?p ?o WHERE {{

@@ -18,9 +18,9 @@ from rdflib import Dataset, Graph, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.plugins.parsers.notation3 import BadSyntax
 
-from .config import ROOT
-from .errors import InputError, SourceSyntaxError
-from .namespaces import GRAPH
+from kg.config import ROOT
+from kg.errors import InputError, SourceSyntaxError
+from kg.namespaces import GRAPH
 
 # suffix -> (rdflib format, Oxigraph format used to locate errors)
 FORMATS = {

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from .errors import QueryError
-from .namespaces import PREFIXES, compact
+from kg.errors import QueryError
+from kg.namespaces import PREFIXES, compact
 
 
 @dataclass(frozen=True)

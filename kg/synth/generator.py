@@ -35,8 +35,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from .errors import InputError
-from .namespaces import CKG, GRAPH, ID, SCHEMA
+from kg.errors import InputError
+from kg.namespaces import CKG, GRAPH, ID, SCHEMA
 
 FORMATS = ("nquads", "ntriples")
 # One graph per kind of thing, as the real data keeps places, organisations, projects and sources in their own
@@ -124,7 +124,7 @@ class Reference:
 
 def read_reference(data: Path | None = None) -> Reference:
     """The real countries, programme leaves, roles and themes under `data` (default: the KG's data/, $KG_DATA)."""
-    from .config import Paths
+    from kg.config import Paths
 
     return _read_reference((data or Paths().data).resolve())
 
@@ -134,7 +134,7 @@ def _read_reference(data: Path) -> Reference:
     from rdflib import Graph, Literal, URIRef
     from rdflib.namespace import RDF, RDFS
 
-    from .load import display_path
+    from kg.sources.load import display_path
 
     graph = Graph()
     for rel in REFERENCE_FILES + LABEL_FILES:

@@ -22,11 +22,11 @@ from rdflib import Graph
 
 from typing import TYPE_CHECKING
 
-from .errors import KGError, SourceSyntaxError
-from .namespaces import BASE, PREFIXES, compact
+from kg.errors import KGError, SourceSyntaxError
+from kg.namespaces import BASE, PREFIXES, compact
 
-if TYPE_CHECKING:  # importing kg.validate loads pyshacl; the CLI reads this registry before it knows it validates
-    from .validate import Report, Result
+if TYPE_CHECKING:  # importing kg.validation.shacl loads pyshacl; the CLI reads this registry before it knows it validates
+    from kg.validation.results import Report, Result
 
 COLORS = {"Violation": "\033[31m", "Warning": "\033[33m", "Info": "\033[36m"}
 RESET, BOLD = "\033[0m", "\033[1m"
@@ -193,7 +193,7 @@ def error_junit(error: KGError) -> str:
     file = fields["file"] or ""
     root = ET.Element("testsuites", name="kg validate", tests="1", failures="0", errors="1")
     suite = ET.SubElement(root, "testsuite", name=file or "kg validate", tests="1", failures="0", errors="1", skipped="0")
-    case = ET.SubElement(suite, "testcase", name="read input", classname=_classname(file) if file else "kg.validate")
+    case = ET.SubElement(suite, "testcase", name="read input", classname=_classname(file) if file else "kg.validation.shacl")
     if file:
         suite.set("file", file)
     err = ET.SubElement(case, "error", type=fields["kind"], message=fields["message"])

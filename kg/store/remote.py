@@ -1,5 +1,5 @@
 """A SPARQL 1.1 server as the KG's store: queries through the SPARQL Protocol, graphs written through the Graph
-Store Protocol (GSP). It offers what the build steps and the server need of a kg.store.KGStore: `query`,
+Store Protocol (GSP). It offers what the build steps and the server need of a kg.store.embedded.KGStore: `query`,
 `select`, `add_quads`, `named_graphs`, `graph_sizes`, `len()` and `info`.
 
 Three kinds of server, told apart by the `Server` header of their first answer unless given:
@@ -35,11 +35,11 @@ from urllib.parse import urlsplit
 
 import pyoxigraph as ox
 
-from .errors import InputError, QueryError, StoreError, StoreTimeout, TruncatedResults
-from .namespaces import GRAPH, PREFIXES
-from .sparql_text import prefixes as declared_prefixes
-from .sparql_text import services, tokens
-from .store import BuildInfo
+from kg.errors import InputError, QueryError, StoreError, StoreTimeout, TruncatedResults
+from kg.namespaces import GRAPH, PREFIXES
+from kg.sparql_text import prefixes as declared_prefixes
+from kg.sparql_text import services, tokens
+from kg.store.builds import BuildInfo
 
 KINDS = ("virtuoso", "oxigraph", "generic")
 BUILD_GRAPH = str(GRAPH["build"])  # what `kg build --store URL` wrote last: the build's identity and its graphs
@@ -84,7 +84,7 @@ def check_url(url: str, option: str = "--store") -> str:
 
 
 class RemoteStore:
-    """A remote SPARQL 1.1 server holding the KG, used where a kg.store.KGStore is."""
+    """A remote SPARQL 1.1 server holding the KG, used where a kg.store.embedded.KGStore is."""
 
     path = None  # no build folder: no dumps, no network files
 

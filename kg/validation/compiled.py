@@ -1,4 +1,4 @@
-"""SHACL validation compiled to SPARQL and run by the store, with pyshacl (kg.validate) as the reference.
+"""SHACL validation compiled to SPARQL and run by the store, with pyshacl (kg.validation.shacl) as the reference.
 
 pyshacl validates focus node by focus node in Python: about 18 s for 100k triples, minutes for 1M. Here a shapes
 graph (read generically with rdflib) becomes a plan of SELECT queries, each checking one constraint (or several)
@@ -56,8 +56,8 @@ from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS, SH, XSD
 from rdflib.term import Node
 
-from .errors import KGError
-from .validate import Report, Result, _message, _show
+from kg.errors import KGError
+from kg.validation.results import Report, Result, message_text, show
 
 TYPE_OF = f"<{RDF.type}>/<{RDFS.subClassOf}>*"  # SHACL instance: rdf:type/rdfs:subClassOf*, in the data graph
 
@@ -78,7 +78,7 @@ class ResultPath:
     predicate: URIRef
     inverse: bool = False
 
-    def __str__(self) -> str:  # as kg.validate.read_report shows a path
+    def __str__(self) -> str:  # as kg.validation.shacl.read_report shows a path
         return ("^" if self.inverse else "") + str(self.predicate)
 
 
@@ -911,7 +911,7 @@ def run(store, plan: Plan) -> list[Finding]:
 
 def _finding(test: Test, focus, value=None, path: ResultPath | None = None, messages=None) -> Finding:
     source = test.source
-    return Finding(_term(focus), path or source.path, _term(value), source.shape, test.component, source.severity,
+    return Finding(rdflib_term(focus), path or source.path, rdflib_term(value), source.shape, test.component, source.severity,
                    messages or source.messages or (Literal(test.generic_message),), source.constraint)
 
 
@@ -934,7 +934,7 @@ def _findings(store, query: CompiledQuery) -> Iterable[Finding]:
     else:
         test = query.tests[0]
         for row in rows:
-            bound = {name: _term(row[name]) for name in query.variables}
+            bound = {name: rdflib_term(row[name]) for name in query.variables}
             focus = bound.get("this")
             if focus is None:
                 continue
@@ -960,7 +960,7 @@ def _int(term) -> int:
     return int(term.value) if term is not None else 0
 
 
-def _term(term) -> Node | None:
+def rdflib_term(term) -> Node | None:
     """A pyoxigraph term (or an rdflib one) as rdflib's."""
     if term is None or isinstance(term, Node):
         return term
@@ -995,7 +995,7 @@ def validate_store(store, shapes: Graph | Plan, *, locate: Locate | None = None,
 
 def validate_store_report(store, shapes: Graph | Plan, *, locate: Locate | None = None,
                           label: Callable[[Node], str] | None = None) -> Report:
-    """validate_store as a kg.validate.Report, its `graph` a SHACL validation report, for the report renderers."""
+    """validate_store as a kg.validation.shacl.Report, its `graph` a SHACL validation report, for the report renderers."""
     plan = _plan(shapes)
     findings = run(store, plan)
     return Report(_results(findings, store, locate, label), report_graph(findings, plan.shapes))
@@ -1020,13 +1020,13 @@ def _results(findings: list[Finding], store, locate: Locate | None, label: Calla
             Result(
                 file=file,
                 line=line,
-                focus=_show(f.focus),
+                focus=show(f.focus),
                 severity=f.severity.split("#")[-1],
                 path=str(f.path) if f.path else "",
-                value=_show(f.value),
-                shape=_show(f.constraint if isinstance(f.constraint, URIRef) else f.shape),
+                value=show(f.value),
+                shape=show(f.constraint if isinstance(f.constraint, URIRef) else f.shape),
                 component=f.component.split("#")[-1],
-                message=_message(f.messages),
+                message=message_text(f.messages),
                 label=label(f.focus),
             )
         )
@@ -1034,14 +1034,14 @@ def _results(findings: list[Finding], store, locate: Locate | None, label: Calla
 
 
 def store_labels(store, nodes: Iterable[Node], batch: int = 200) -> dict[Node, str]:
-    """The label of each IRI among `nodes`, as kg.validate labels a result: English, else any (the first in order)."""
+    """The label of each IRI among `nodes`, as kg.validation.shacl labels a result: English, else any (the first in order)."""
     iris = sorted(n for n in nodes if isinstance(n, URIRef) and not re.search(r'[\x00-\x20<>"{}|^`\\]', str(n)))
     found: dict[Node, dict[str, str]] = {}
     for start in range(0, len(iris), batch):
         chunk = " ".join(f"<{n}>" for n in iris[start:start + batch])
         for row in store.select(f"SELECT ?s ?label WHERE {{ VALUES ?s {{ {chunk} }} ?s <{RDFS.label}> ?label FILTER (isLiteral(?label)) }}"):
-            term = _term(row["label"])
-            languages = found.setdefault(_term(row["s"]), {})
+            term = rdflib_term(row["label"])
+            languages = found.setdefault(rdflib_term(row["s"]), {})
             key = term.language or ""
             if key not in languages or str(term) < languages[key]:
                 languages[key] = str(term)

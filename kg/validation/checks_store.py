@@ -1,14 +1,14 @@
-"""The checks SHACL cannot express (kg.checks), run on a store with SPARQL: the same findings and results, with
+"""The checks SHACL cannot express (kg.validation.checks), run on a store with SPARQL: the same findings and results, with
 no rdflib graph of the KG.
 
-kg.checks scans the asserted triples; on a store those are every named graph but the derived ones (the OWL RL
+kg.validation.checks scans the asserted triples; on a store those are every named graph but the derived ones (the OWL RL
 closure and the co-participation network; `derived` names them), so an inferred `x a ckg:Organisation` does not
 make a dangling link look described. The queries are standard SPARQL 1.1 (GRAPH ?g, FILTER NOT EXISTS), for the
 embedded store and a remote server alike; what the store cannot do (Unicode normalisation, fuzzy matching of
-slugs) is done in Python on the few rows the queries return, with kg.checks' own functions.
+slugs) is done in Python on the few rows the queries return, with kg.validation.checks' own functions.
 
-    find(store) -> [kg.checks.Finding]           the findings, as kg.checks.find gives them
-    merge(report, findings, store, place) -> Report   kg.checks.merge for a store: Results and raw SHACL results
+    find(store) -> [kg.validation.checks.Finding]           the findings, as kg.validation.checks.find gives them
+    merge(report, findings, store, place) -> Report   kg.validation.checks.merge for a store: Results and raw SHACL results
 """
 
 from __future__ import annotations
@@ -19,21 +19,21 @@ from collections.abc import Callable, Iterable
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDFS
 
-from . import checks
-from .checks import (
+from kg.validation import checks
+from kg.validation.checks import (
     DANGLING_IRI,
     SUGGESTION_POOL,
     SUGGESTIONS,
     WIKIDATA_ENTITY,
     Finding,
-    _did_you_mean,
-    _normalise,
+    did_you_mean,
+    normalised_label,
 )
-from .namespaces import CKG, ID, INFERRED_GRAPH, SCHEMA
-from .network import NETWORK_GRAPH
-from .report import short
-from .validate import Report
-from .validate_sparql import _term
+from kg.namespaces import CKG, ID, INFERRED_GRAPH, SCHEMA
+from kg.namespaces import NETWORK_GRAPH
+from kg.validation.formats import short
+from kg.validation.results import Report
+from kg.validation.compiled import rdflib_term
 
 DERIVED_GRAPHS = (str(INFERRED_GRAPH), str(NETWORK_GRAPH))
 
@@ -65,14 +65,14 @@ def dangling_iris(store, asserted: Callable[[str], str]) -> list[Finding]:
         }}""")
     uses: dict[URIRef, set[tuple[URIRef, URIRef]]] = defaultdict(set)
     for row in rows:
-        uses[_term(row["o"])].add((_term(row["s"]), _term(row["p"])))
-    # As in kg.checks, a target linked to only from blank nodes counts among the dangling (for the hints' budget)
+        uses[rdflib_term(row["o"])].add((rdflib_term(row["s"]), rdflib_term(row["p"])))
+    # As in kg.validation.checks, a target linked to only from blank nodes counts among the dangling (for the hints' budget)
     # but gets no finding: a blank node has no line to point at.
     findings = []
     dangling = sorted(uses)
     described = _described(store, asserted, {str(t).rpartition("/")[0] + "/" for t in dangling[:SUGGESTIONS]})
     for number, target in enumerate(dangling):
-        hint = _did_you_mean(target, described) if number < SUGGESTIONS else None
+        hint = did_you_mean(target, described) if number < SUGGESTIONS else None
         for s, p in sorted((s, p) for s, p in uses[target] if isinstance(s, URIRef)):
             message = f"links to {short(target)}, which nothing in the KG describes (no triple has it as subject)"
             findings.append(Finding(DANGLING_IRI, s, p, target, message + (f"; did you mean {short(hint)}?" if hint else "")))
@@ -80,8 +80,8 @@ def dangling_iris(store, asserted: Callable[[str], str]) -> list[Finding]:
 
 
 def _described(store, asserted: Callable[[str], str], kinds: set[str]) -> dict[str, list[str]]:
-    """The described IRIs of each kind ({".../id/city/": [slugs]}), as kg.checks offers "did you mean" from;
-    a kind with more than SUGGESTION_POOL of them is left out, as kg.checks leaves it out."""
+    """The described IRIs of each kind ({".../id/city/": [slugs]}), as kg.validation.checks offers "did you mean" from;
+    a kind with more than SUGGESTION_POOL of them is left out, as kg.validation.checks leaves it out."""
     found: dict[str, list[str]] = {}
     for kind in sorted(kinds):
         rows = store.select(f"""
@@ -107,7 +107,7 @@ def duplicate_entities(store, asserted: Callable[[str], str]) -> list[Finding]:
     # more), terms made only for the duplicates.
     groups: dict[tuple[str, str], dict[str, tuple[str, str]]] = defaultdict(dict)  # (class, label) -> {entity: label}
     for s, cls, label, language in sorted((r["s"].value, r["class"].value, r["label"].value, r["label"].language) for r in rows):
-        groups[(cls, _normalise(label))].setdefault(s, (label, language))
+        groups[(cls, normalised_label(label))].setdefault(s, (label, language))
     found = {
         URIRef(entity): {URIRef(other): (URIRef(cls), Literal(text, lang=language)) for other, (cls, (text, language)) in others.items()}
         for entity, others in checks.twins(groups).items()
@@ -122,7 +122,7 @@ def shared_wikidata_links(store, asserted: Callable[[str], str]) -> list[Finding
           FILTER (isIRI(?s) && isIRI(?o) && CONTAINS(STR(?o), "wikidata.org/") && {asserted("?g")})
         }}""")
     holders: dict[str, dict[URIRef, URIRef]] = defaultdict(dict)  # QID -> {resource: its sameAs IRI}
-    for s, o in sorted((_term(r["s"]), _term(r["o"])) for r in rows):
+    for s, o in sorted((rdflib_term(r["s"]), rdflib_term(r["o"])) for r in rows):
         m = WIKIDATA_ENTITY.match(str(o))
         if m:
             holders[m.group(1)].setdefault(s, o)
@@ -130,7 +130,7 @@ def shared_wikidata_links(store, asserted: Callable[[str], str]) -> list[Finding
 
 
 def merge(report: Report, findings: list[Finding], store, place: Place | None = None) -> Report:
-    """kg.checks.merge on a store: the findings added to `report` as Results (labelled from the store, placed by
+    """kg.validation.checks.merge on a store: the findings added to `report` as Results (labelled from the store, placed by
     `place(triple)`) and as sh:ValidationResult resources in its raw report, whose sh:conforms turns false on a
     violation."""
     if not findings:
@@ -140,7 +140,7 @@ def merge(report: Report, findings: list[Finding], store, place: Place | None = 
 
 
 def english_labels(store, nodes: Iterable, batch: int = 200) -> dict:
-    """Each IRI's English label (@en or @en-*) as kg.checks labels a finding: the first in sorted order."""
+    """Each IRI's English label (@en or @en-*) as kg.validation.checks labels a finding: the first in sorted order."""
     iris = sorted(n for n in nodes if isinstance(n, URIRef))
     found: dict = {}
     for start in range(0, len(iris), batch):
@@ -148,7 +148,7 @@ def english_labels(store, nodes: Iterable, batch: int = 200) -> dict:
         rows = store.select(f"""SELECT ?s ?label WHERE {{ VALUES ?s {{ {chunk} }} ?s <{RDFS.label}> ?label
                                 FILTER (isLiteral(?label) && langMatches(LANG(?label), "en")) }}""")
         for row in rows:
-            s, label = _term(row["s"]), str(_term(row["label"]))
+            s, label = rdflib_term(row["s"]), str(rdflib_term(row["label"]))
             if s not in found or label < found[s]:
                 found[s] = label
     return found

@@ -28,10 +28,10 @@ from typing import Mapping
 
 import pyoxigraph as ox
 
-from .config import ROOT
-from .errors import InputError
-from .namespaces import PREFIXES
-from .sparql_text import tokens
+from kg.config import ROOT
+from kg.errors import InputError
+from kg.namespaces import PREFIXES
+from kg.sparql_text import tokens
 
 QUERIES_DIR = ROOT / "queries"
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .namespaces import CKG, INFERRED_GRAPH
-from .network import NETWORK_GRAPH
+from kg.namespaces import CKG, INFERRED_GRAPH
+from kg.namespaces import NETWORK_GRAPH
 
 # What a person asks first: how many of each kind of thing.
 KINDS = [

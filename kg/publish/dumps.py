@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from .namespaces import PREFIXES
+from kg.namespaces import PREFIXES
 
 DUMPS_DIR = "dumps"  # inside an on-disk build folder, beside the database and build.json
 MANIFEST = "manifest.json"
@@ -67,7 +67,7 @@ UNION = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
 
 
 def write(kg_store, directory: Path) -> list[Dump]:
-    """Write every dump of `kg_store` (a kg.store.KGStore) into `directory`, then its manifest."""
+    """Write every dump of `kg_store` (a kg.store.embedded.KGStore) into `directory`, then its manifest."""
     directory.mkdir(parents=True, exist_ok=True)
     dumps = [_write_one(kg_store, fmt, directory / fmt.name) for fmt in FORMATS]
     manifest = {"files": [asdict(d) for d in dumps]}

@@ -1,7 +1,6 @@
-"""The embedded store: pyoxigraph, in memory or on disk; and `--store`, which chooses among the back ends.
+"""Writing a build and switching to it atomically.
 
-On disk, each build is a folder under `var/stores/<build id>/` and `var/store` is a symbolic link to the
-current one. A build writes a new folder and switches the link with one atomic rename only when it is
+A build writes a new folder under `var/stores/` and switches the link with one atomic rename only when it is
 complete, so a failed or killed build leaves the previous store serving and intact. A running server follows
 the link (server.follow), so the build it served last is kept beside the new one, and an older one is kept
 until PRUNE_GRACE seconds after it was replaced, for a slow query that may still be reading it.
@@ -12,138 +11,20 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import re
 import shutil
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import Dataset, Graph
 
-from .errors import InputError
-from .namespaces import PREFIXES
+from kg.store.builds import DB_DIR, META_FILE, BuildInfo
+from kg.store.embedded import KGStore
 
-DB_DIR = "oxigraph"
-META_FILE = "build.json"
-MEMORY = "memory"  # `--store memory`: the KG built from its sources in this process, kept nowhere
-
-
-@dataclass(frozen=True)
-class Location:
-    """What `--store` names: an on-disk build's link (`path`), a SPARQL server's query endpoint (`url`), or,
-    with neither, a store built in memory."""
-
-    path: Path | None = None
-    url: str | None = None
-
-    @property
-    def in_memory(self) -> bool:
-        return self.path is None and self.url is None
-
-    def __str__(self) -> str:
-        return self.url or (str(self.path) if self.path is not None else MEMORY)
-
-
-def locate(text: str | None) -> Location:
-    """The store `--store TEXT` names; without it, $KG_STORE, else var/store. A folder called "memory" is
-    ./memory."""
-    from .config import Paths
-
-    if text is None:
-        text = os.environ.get("KG_STORE") or None
-    if text is None:
-        return Location(path=Paths().store)
-    if text == MEMORY:
-        return Location()
-    if re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", text):
-        from .remote_store import check_url
-
-        return Location(url=check_url(text))
-    return Location(path=Path(text))
 RETIRED_FILE = "replaced"  # written into a build when the link moves off it; its time starts the grace period
 # Seconds a replaced build is kept for queries still reading it: well above the longest query timeout.
 PRUNE_GRACE = float(os.environ.get("KG_PRUNE_GRACE", 600))
-
-
-@dataclass(frozen=True)
-class BuildInfo:
-    id: str
-    created: str  # ISO 8601, UTC
-    triples: int
-    graphs: int
-    inference: str
-    kg_version: str
-    engine: str = "rdflib"  # kg.build.Engine: which engine reasoned and validated
-    graph_sizes: dict = field(default_factory=dict)  # named graph IRI -> triples, for the service description
-
-
-class KGStore:
-    """A pyoxigraph store holding the KG's named graphs, queried with the union of them as default graph."""
-
-    def __init__(self, store: ox.Store, info: BuildInfo | None = None, path: Path | None = None):
-        self.store = store
-        self.info = info
-        self.path = path
-
-    @classmethod
-    def in_memory(cls) -> KGStore:
-        return cls(ox.Store())
-
-    @classmethod
-    def open(cls, link: Path) -> KGStore:
-        """Open the current build behind `link` read-only, as server workers do."""
-        target, info = current_build(link)
-        return cls.open_build(target, info)
-
-    @classmethod
-    def open_build(cls, target: Path, info: BuildInfo) -> KGStore:
-        return cls(ox.Store.read_only(str(target / DB_DIR)), info, target)
-
-    def add_dataset(self, dataset: Dataset) -> None:
-        data = dataset.serialize(format="nquads", encoding="utf-8")
-        self.store.bulk_load(data, format=ox.RdfFormat.N_QUADS)
-
-    def add_graph(self, graph: Graph, name: str) -> None:
-        data = graph.serialize(format="nt", encoding="utf-8")
-        self.store.bulk_load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(name))
-
-    def __len__(self) -> int:
-        return len(self.store)
-
-    def named_graphs(self) -> list[str]:
-        return sorted(g.value for g in self.store.named_graphs())
-
-    def graph_sizes(self) -> dict[str, int]:
-        query = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
-        return {s["g"].value: int(s["n"].value) for s in self.store.query(query)}
-
-    def query(self, text: str, **options):
-        """Run a SPARQL query with the KG's prefixes and the union of its graphs as the default graph."""
-        options.setdefault("use_default_graph_as_union", True)
-        return self.store.query(text, prefixes=PREFIXES, **options)
-
-    # The two operations the store-side build steps (SPARQL reasoning and validation, the network) need, so that
-    # they run the same on this store and on a remote SPARQL server's.
-
-    def select(self, text: str):
-        """Solutions of a SELECT over the union of the graphs: each maps a variable name to a pyoxigraph term,
-        or None when it is unbound."""
-        return self.query(text)
-
-    def add_quads(self, quads) -> None:
-        """Add pyoxigraph Quads (their graph names say where)."""
-        self.store.extend(quads)
-
-
-def current_build(link: Path) -> tuple[Path, BuildInfo]:
-    """The build folder `link` points to and its metadata, without opening the database."""
-    target = link.resolve()
-    meta = target / META_FILE
-    if not meta.is_file():
-        raise InputError("no built store here: run `kg build` first", str(link))
-    return target, BuildInfo(**json.loads(meta.read_text()))
 
 
 def write_build(stores_dir: Path, link: Path, fill, info_fields: dict) -> BuildInfo:

@@ -20,8 +20,8 @@ from datetime import datetime
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, FOAF, RDF, RDFS, SKOS, VOID, XSD
 
-from . import dumps as dump_files
-from .namespaces import BASE, ID, PREFIXES
+from kg.publish import dumps as dump_files
+from kg.namespaces import BASE, ID, PREFIXES
 
 # DCAT 3 as an open namespace: rdflib's closed DCAT predates dcat:version.
 DCAT = Namespace("http://www.w3.org/ns/dcat#")

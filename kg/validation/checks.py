@@ -25,9 +25,10 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, RDFS, SH
 from rdflib.term import Node
 
-from .namespaces import BASE, CKG, ID, SCHEMA
-from .report import short
-from .validate import Origin, Report, Result
+from kg.namespaces import BASE, CKG, ID, SCHEMA
+from kg.validation.formats import short
+from kg.validation.placement import Origin
+from kg.validation.results import Report, Result
 
 CHECKS = Namespace(BASE + "checks/")
 
@@ -101,7 +102,7 @@ def dangling_iris(graph: Graph) -> list[Finding]:
     dangling = sorted(o for o in uses if o not in subjects)
     described = _by_kind(subjects) if dangling else {}
     for number, target in enumerate(dangling):
-        hint = _did_you_mean(target, described) if number < SUGGESTIONS else None
+        hint = did_you_mean(target, described) if number < SUGGESTIONS else None
         # A blank node has no line to point at and no IRI to name; what links to it is checked in its turn.
         for s, p in sorted((s, p) for s, p in uses[target] if isinstance(s, URIRef)):
             message = f"links to {short(target)}, which nothing in the KG describes (no triple has it as subject)"
@@ -119,7 +120,7 @@ def duplicate_entities(graph: Graph) -> list[Finding]:
     for s, label in graph.subject_objects(RDFS.label):
         if s in classes and isinstance(label, Literal) and _english(label):
             for cls in classes[s]:
-                groups[(cls, _normalise(label))].setdefault(s, label)
+                groups[(cls, normalised_label(label))].setdefault(s, label)
     return duplicate_findings(twins(groups))
 
 
@@ -238,7 +239,7 @@ def _place(origin: Origin, graphs: dict, triple) -> tuple[str, int]:
     return Origin(origin.dataset, holding)(triple[0]) if holding else origin(triple[0])
 
 
-def _normalise(label: Literal) -> str:
+def normalised_label(label: Literal) -> str:
     return " ".join(unicodedata.normalize("NFKC", str(label)).casefold().split())
 
 
@@ -263,7 +264,7 @@ def _by_kind(subjects: set[Node]) -> dict[str, list[str]]:
     return kinds
 
 
-def _did_you_mean(target: URIRef, described: dict[str, list[str]]) -> URIRef | None:
+def did_you_mean(target: URIRef, described: dict[str, list[str]]) -> URIRef | None:
     """The described IRI of the same kind closest to `target` (a typo in a slug), if one is close."""
     kind, _, slug = str(target).rpartition("/")
     pool = described.get(kind + "/", [])

@@ -17,7 +17,7 @@ each conclusion comes from one SELECT over what the sources state:
               or objects of every property entailing it; then per class, one SELECT over the instances of its
               subclasses (rdfs9/cax-sco, cax-eqc1/2), which thereby sees those types too.
 
-What is written follows kg.reason.closure: only statements about the KG's own IRIs (under BASE), no reflexive
+What is written follows kg.reasoning.reference.closure: only statements about the KG's own IRIs (under BASE), no reflexive
 tautologies, no owl:Thing/rdfs:Resource, nothing any graph already states; and, unlike it, nothing whose object
 is a blank node, which a remote store could only take as a new node (the KG mints none: GUIDE.md). Its filter of owlrl's re-spelt
 literals does not apply: these rules copy terms, they never rebuild a literal. Each SELECT answers with the
@@ -46,8 +46,8 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from .namespaces import BASE, INFERRED_GRAPH
-from .reason import InconsistentKG, Inference
+from kg.namespaces import BASE, INFERRED_GRAPH
+from kg.reasoning.reference import InconsistentKG, Inference
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
@@ -66,7 +66,7 @@ TRANSITIVE = ox.NamedNode(OWL + "TransitiveProperty")
 SYMMETRIC = ox.NamedNode(OWL + "SymmetricProperty")
 NIL = ox.NamedNode(RDF + "nil")
 
-# As in kg.reason: true of everything, so stating it says nothing.
+# As in kg.reasoning.reference: true of everything, so stating it says nothing.
 TRIVIAL = {ox.NamedNode(OWL + "Thing"), ox.NamedNode(RDFS + "Resource"), ox.NamedNode(OWL + "NamedIndividual")}
 REFLEXIVE = {ox.NamedNode(OWL + "sameAs"), SUB_CLASS, SUB_PROPERTY, EQUIVALENT_CLASS, EQUIVALENT_PROPERTY}
 

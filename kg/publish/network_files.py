@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import KINDS, lookup, network_graph
-from .export import FORMATS
-from .filters import Filters
+from kg.network import KINDS, lookup, network_graph
+from kg.network.export import FORMATS
+from kg.network.filters import Filters
 
 NETWORK_DIR = "network"  # inside an on-disk build folder
 

@@ -1,0 +1,1 @@
+"""The importer: published exports mapped to RDF, reconciled with the KG, with a source for every record."""

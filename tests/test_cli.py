@@ -19,13 +19,10 @@ SYNTAX = FIXTURES / "syntax"
 
 
 @pytest.fixture(scope="module")
-def built_store(tmp_path_factory, kg_cmd):
-    """A real on-disk build in a temporary folder, made by `kg build`."""
-    link = tmp_path_factory.mktemp("kg") / "store"
-    done = kg_cmd("build", "--store", str(link))
-    assert done.returncode == 0, done.stderr
-    assert "built " in done.stdout
-    return link
+def built_store(disk_build, disk_store):
+    """A real on-disk build in a temporary folder, made by `kg build` (the session's, in conftest.py)."""
+    assert "built " in disk_build.stdout
+    return disk_store
 
 
 def test_validate_real_data_exits_0(kg_cmd):
@@ -131,3 +128,116 @@ def test_query_without_a_build(kg_cmd, tmp_path):
     done = kg_cmd("query", QUERY, "--store", str(tmp_path / "nothing"))
     assert done.returncode == 2
     assert "run `kg build` first" in done.stderr
+
+
+# Exit codes (issue 14, defect 2): 1 means "the data does not conform" to a CI pipeline, so a bug of ours must
+# not exit 1; it exits 3 with one line, and the traceback only when asked for with --debug.
+RUN_AGAIN = "run again with --debug for the traceback"
+
+
+@pytest.fixture()
+def failing_stats(monkeypatch):
+    """`kg stats` made to fail as a bug would, deep in a call; main() builds its parser after the patch."""
+    import kg.cli.stats
+
+    def run(args):
+        def deep():
+            raise RuntimeError("boom in deep()")
+
+        deep()
+
+    monkeypatch.setattr(kg.cli.stats, "run", run)
+
+
+def test_an_internal_error_exits_3_with_one_line_and_no_traceback(failing_stats, capsys):
+    from kg.cli import main
+
+    assert main(["stats"]) == 3
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.splitlines() == [f"kg: internal error (RuntimeError: boom in deep()); {RUN_AGAIN}"]
+
+
+def test_an_internal_error_with_debug_prints_the_traceback(failing_stats, capsys):
+    from kg.cli import main
+
+    assert main(["--debug", "stats"]) == 3
+    err = capsys.readouterr().err
+    assert err.startswith("Traceback (most recent call last):")
+    assert "in deep" in err and err.rstrip().endswith("RuntimeError: boom in deep()")
+
+
+def test_an_internal_error_of_the_real_command_exits_3(kg_cmd, tmp_path):
+    # End to end, through `python -m kg.cli`: a sitecustomize breaks `kg stats` before main() runs it.
+    (tmp_path / "sitecustomize.py").write_text(
+        "import kg.cli.stats\n"
+        "def run(args):\n"
+        "    raise ZeroDivisionError('planted')\n"
+        "kg.cli.stats.run = run\n"
+    )
+    done = kg_cmd("stats", env={"PYTHONPATH": str(tmp_path)})
+    assert done.returncode == 3, done.stderr
+    assert done.stderr.splitlines() == [f"kg: internal error (ZeroDivisionError: planted); {RUN_AGAIN}"]
+    done = kg_cmd("--debug", "stats", env={"PYTHONPATH": str(tmp_path)})
+    assert done.returncode == 3
+    assert "Traceback (most recent call last)" in done.stderr and "ZeroDivisionError: planted" in done.stderr
+
+
+def test_an_os_error_is_unreadable_input_not_violations(monkeypatch, capsys):
+    import kg.cli.stats
+    from kg.cli import main
+
+    def run(args):
+        raise PermissionError(13, "Permission denied", "/no/write/here")
+
+    monkeypatch.setattr(kg.cli.stats, "run", run)
+    assert main(["stats"]) == 2
+    assert capsys.readouterr().err == "kg: error: /no/write/here: Permission denied\n"
+
+
+def _kg_error_classes() -> set[type]:
+    """Every KGError class kg defines, its modules imported first so that none is missed."""
+    import importlib
+    import pkgutil
+
+    import kg
+    from kg.errors import KGError
+
+    for module in pkgutil.walk_packages(kg.__path__, "kg."):
+        if not module.name.endswith(".__main__"):  # that one runs the command
+            importlib.import_module(module.name)
+    found, todo = set(), [KGError]
+    while todo:
+        cls = todo.pop()
+        found.add(cls)
+        todo.extend(cls.__subclasses__())
+    return found
+
+
+def test_only_non_conforming_data_has_exit_code_1():
+    from kg.errors import KGError, ValidationFailed
+    from kg.reasoning.reference import InconsistentKG
+
+    codes = {f"{c.__module__}.{c.__qualname__}": c.exit_code for c in _kg_error_classes()}
+    assert codes.pop(f"{ValidationFailed.__module__}.ValidationFailed") == 1
+    assert codes.pop(f"{InconsistentKG.__module__}.InconsistentKG") == 1
+    assert codes.pop(f"{KGError.__module__}.KGError") == 2
+    assert {name: code for name, code in codes.items() if code != 2} == {}
+    assert len(codes) >= 10  # InputError, SourceSyntaxError, QueryError, StoreError, ... were all found
+
+
+@pytest.mark.parametrize("code", [1, 2])
+def test_a_kg_error_exits_with_its_own_code_and_one_line(monkeypatch, capsys, code):
+    import kg.cli.stats
+    from kg.cli import main
+    from kg.errors import InputError
+    from kg.reasoning.reference import InconsistentKG
+
+    error = InconsistentKG("Disjoint classes") if code == 1 else InputError("no such thing", "somewhere.ttl")
+
+    def run(args):
+        raise error
+
+    monkeypatch.setattr(kg.cli.stats, "run", run)
+    assert main(["stats"]) == code
+    assert capsys.readouterr().err == f"kg: error: {error}\n"

@@ -33,6 +33,10 @@ class Paths:
     data: Path = field(default_factory=lambda: _env_path("KG_DATA", ROOT / "data"))
     # The store the server reads: a link to the current build under var/stores/.
     store: Path = field(default_factory=lambda: _env_path("KG_STORE", ROOT / "var" / "store"))
+    # The import: the manifest and mappings of the published exports (imports/sources.yaml), and where `kg import`
+    # writes their RDF, one N-Quads file per source, which the build loads beside data/.
+    imports: Path = field(default_factory=lambda: _env_path("KG_IMPORTS", ROOT / "imports"))
+    imported: Path = field(default_factory=lambda: _env_path("KG_IMPORTED", ROOT / "var" / "imported"))
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,9 @@ INFERENCE_CHOICES = [m.value for m in Inference]
 def add_parser(sub) -> None:
     p = sub.add_parser("build", help="load, reason, validate and store the KG (a failing validation writes nothing)")
     p.add_argument("--inference", choices=INFERENCE_CHOICES, default="owlrl", help="closure kept in its own graph (default: owlrl)")
-    p.add_argument("--engine", choices=ENGINE_CHOICES, default="rdflib", help=ENGINE_HELP)
+    p.add_argument("--engine", choices=ENGINE_CHOICES, default="store", help=ENGINE_HELP)
+    p.add_argument("--no-import", action="store_true",
+                   help="build from data/ and the last import as they are, without importing the sources again")
     add_store_options(p, "where the build goes: the store link of an on-disk build (default: var/store), `memory` (build, "
                       "check and keep nothing), or a SPARQL server's query endpoint URL, whose KG graphs it replaces")
     p.set_defaults(run=run)
@@ -28,6 +30,8 @@ def run(args) -> int:
 
         remote = RemoteStore.connect(place.url, **remote_options(args))  # unreachable: fail before the work
         remote.check_writable()
+    if not args.no_import:
+        import_present(paths(args))
     outcome = build(paths(args), Inference(args.inference), in_memory=place.in_memory, remote=remote, engine=Engine(args.engine))
     info = outcome.info
     triples = info.triples if info else len(outcome.store)
@@ -43,3 +47,18 @@ def run(args) -> int:
     else:
         print(f"store: {place if place.path is not None else 'memory (nothing was kept)'}")
     return 0
+
+
+def import_present(found) -> None:
+    """Import every configured source whose file is present, saying which were skipped and why; the build then
+    loads what the import wrote. Without a manifest (a checkout without imports/) there is nothing to import."""
+    from kg.importing.run import import_sources
+
+    if not (found.imports / "sources.yaml").is_file():
+        print(f"import: no {found.imports / 'sources.yaml'}: nothing to import")
+        return
+    outcome = import_sources(None, out=found.imported)
+    for name, why in outcome.skipped.items():
+        print(f"import: skipped {name}: {why}")
+    for name, s in outcome.imported.items():
+        print(f"import: {name}: {sum(s.rows.values())} rows, {s.quads} statements, {s.rejects} rejects")

@@ -8,7 +8,7 @@ from kg.config import Paths
 
 STORE_HELP = ("the store: an on-disk build's store link (default: $KG_STORE, else var/store), `memory` (the KG built "
               "from its sources now), or a SPARQL server's query endpoint URL (see docs/operations.md)")
-ENGINE_CHOICES = ["rdflib", "store"]
+ENGINE_CHOICES = ["store", "rdflib"]
 ENGINE_HELP = ("store: the sources parsed, reasoned and validated by Oxigraph with SPARQL (seconds at 1M triples; "
                "the OWL RL rules the KG relies on, see docs/validation.md); rdflib: owlrl and pyshacl, the reference "
                "(minutes at 100k triples) (default: %(default)s)")
@@ -53,8 +53,8 @@ def open_store(args):
 
         return RemoteStore.connect(place.url, **remote_options(args))
     if place.in_memory:
-        from kg.build import build
+        from kg.build import Engine, build
         from kg.reasoning.reference import Inference
 
-        return build(paths(args), Inference.OWLRL, in_memory=True).store
+        return build(paths(args), Inference.OWLRL, in_memory=True, engine=Engine.STORE).store
     return KGStore.open(place.path)

@@ -43,16 +43,17 @@ def settings_from(args) -> dict[str, object]:
 def run(args) -> int:
     settings = settings_from(args)
     place = location(args)
-    store = None
+    store = published = None
     if place.in_memory:
-        from kg.build import build
+        from kg.build import Engine, build
         from kg.reasoning.reference import Inference
 
         print("building the KG in memory ...")
-        store = build(paths(args), Inference.OWLRL, in_memory=True).store  # before the fork: workers share it
+        built = build(paths(args), Inference.OWLRL, in_memory=True, engine=Engine.STORE)  # before the fork: workers share it
+        store, published = built.store, built.published
     servers = entry_points(group=SERVER_GROUP)
     if not servers:
         raise InputError("no server is installed (the `server` package registers itself under the entry point "
                          f"group {SERVER_GROUP}): install cohesion-kg with its server", "kg serve")
     serve = next(iter(servers)).load()
-    return serve(location=place, store=store, remote=remote_options(args), settings=settings)
+    return serve(location=place, store=store, remote=remote_options(args), settings=settings, published=published)

@@ -57,7 +57,7 @@ def add_parser(sub) -> None:
     )
     p.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="Turtle, TriG, JSON-LD, N-Triples (...) files or folders (default: data/)")
     p.add_argument("--inference", choices=INFERENCE_CHOICES, default="none", help="reason before validating (default: none)")
-    p.add_argument("--engine", choices=ENGINE_CHOICES, default="rdflib", help=ENGINE_HELP)
+    p.add_argument("--engine", choices=ENGINE_CHOICES, default="store", help=ENGINE_HELP)
     p.add_argument("--format", choices=list(RENDERERS), default="text", help="report format on standard output (default: text)")
     p.add_argument(
         "--output", "-o", action="append", type=_output_spec, default=[], metavar="FORMAT=PATH",
@@ -110,3 +110,38 @@ def run(args) -> int:
 def _write_report(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
+
+
+RECORDS = """
+SELECT ?s ?file ?sheet ?row WHERE {
+  ?s prov:wasDerivedFrom ?record . ?record ckg:sourceFile ?file .
+  OPTIONAL { ?record ckg:sourceSheet ?sheet } OPTIONAL { ?record ckg:sourceRow ?row }
+}"""
+
+
+def validate_imported(outcome) -> int:
+    """Validate an import with the KG it joins (the store engine, as `kg build` does). A result about an imported
+    node points at the source row it came from (file[sheet]:row) instead of a line of the generated N-Quads."""
+    from dataclasses import replace
+
+    from kg.build import check_store
+    from kg.config import Paths
+    from kg.importing.run import imported_files
+    from kg.sources.load import parse_graph
+    from kg.store.embedded import KGStore
+    from kg.validation.formats import render
+    from kg.validation.results import Report
+
+    found = Paths()
+    store = KGStore.in_memory()
+    _, _, report, _ = check_store(store, [found.ontology, found.data, *imported_files(outcome.out)],
+                                  parse_graph([found.shapes]), Inference.OWLRL)
+    rows: dict[str, tuple[str, int]] = {}
+    for r in store.query(RECORDS):
+        sheet = f"[{r['sheet'].value}]" if r["sheet"] is not None else ""
+        rows.setdefault(r["s"].value, (r["file"].value + sheet, int(r["row"].value) if r["row"] is not None else 0))
+    placed = [replace(res, file=rows[res.focus][0], line=rows[res.focus][1]) if res.focus in rows else res
+              for res in report.results]
+    report = Report(sorted(set(placed)), report.graph)
+    sys.stdout.write(render(report, "text", color=sys.stdout.isatty()))
+    return 1 if report.fails("violation") else 0

@@ -13,6 +13,10 @@ Two engines do the load, reason and validate steps:
 
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
+import tempfile
 import time
 from dataclasses import dataclass, field
 from enum import Enum
@@ -26,7 +30,7 @@ from kg.config import Paths
 from kg.errors import ValidationFailed
 from kg.sources.load import LoadedFile, discover, load_files, load_into_store, parse_graph, union
 from kg.namespaces import INFERRED_GRAPH
-from kg.publish import network_files
+from kg.publish import network_files, site
 from kg.network.materialise import materialise
 from kg.reasoning.reference import Inference, closure
 from kg.store.builds import BuildInfo
@@ -66,6 +70,9 @@ class Outcome:
     timings: dict[str, float] = field(default_factory=dict)
     info: BuildInfo | None = None
     store: KGStore | None = None
+    # What the build published (dumps, network files, the site's figures and pages), for the server to read: the
+    # build folder on disk; a temporary folder, removed when this process ends, for a build in memory.
+    published: Path | None = None
 
     @property
     def inferred_count(self) -> int:
@@ -84,7 +91,7 @@ def load_sources(paths: Paths, data: list[Path] | None = None, context: bool = T
 def data_paths(paths: Paths, data: list[Path] | None = None, context: bool = True) -> list[Path]:
     """The data files to load: `data` (files or folders) with the KG's own data files as context, or the KG's data."""
     if data is None:
-        return [paths.data]
+        return [paths.data, *_imported_files(paths)]
     targets = discover(data)
     if context:
         given = {p.resolve() for p in targets}
@@ -93,7 +100,12 @@ def data_paths(paths: Paths, data: list[Path] | None = None, context: bool = Tru
 
 
 def _data_files(paths: Paths) -> list[Path]:
-    return discover([paths.data]) if paths.data.exists() else []
+    return (discover([paths.data]) if paths.data.exists() else []) + _imported_files(paths)
+
+
+def _imported_files(paths: Paths) -> list[Path]:
+    """What `kg import` wrote: one N-Quads file per source, each its own named graph."""
+    return sorted(paths.imported.glob("*.nq")) if paths.imported.is_dir() else []
 
 
 def check(sources: Sources, shapes: Graph, inference: Inference) -> tuple[Graph, Report, dict[str, float]]:
@@ -104,11 +116,18 @@ def check(sources: Sources, shapes: Graph, inference: Inference) -> tuple[Graph,
     timings = {}
     t = time.perf_counter()
     data = sources.union()
+    # The bad literals the load found are reported, and kept out of reasoning, which would stop on them.
+    literal_findings = checks.literal_findings(sources.files)
+    withheld = [(f.focus, f.path, f.value) for f in literal_findings if (f.focus, f.path, f.value) in data]
+    for triple in withheld:
+        data.remove(triple)
     inferred = closure(data, inference)
+    for triple in withheld:
+        data.add(triple)
     timings["reason"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    findings = checks.find(data)  # before the closure joins: an inferred type must not describe a dangling IRI
+    findings = checks.find(data) + literal_findings  # before the closure joins: an inferred type must not describe a dangling IRI
     timings["checks"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -128,7 +147,7 @@ def check(sources: Sources, shapes: Graph, inference: Inference) -> tuple[Graph,
 def check_store(kg_store: KGStore, files: list[Path], shapes: Graph, inference: Inference) -> tuple[list[LoadedFile], int, Report, dict[str, float]]:
     """The store engine's load, reason and validate steps, into and on `kg_store`: the files loaded, the number of
     inferred triples, the report (results placed in the files by StoreOrigin) and the time of each step."""
-    from kg.validation import checks_store as checks_sparql
+    from kg.validation import checks, checks_store as checks_sparql
     from kg.reasoning.rules import materialise as materialise_entailments
     from kg.validation.compiled import validate_store_report
 
@@ -138,11 +157,17 @@ def check_store(kg_store: KGStore, files: list[Path], shapes: Graph, inference: 
     timings["load"] = time.perf_counter() - t
 
     t = time.perf_counter()
+    literal_findings = checks.literal_findings(loaded)
+    withheld = _bad_literal_quads(kg_store, literal_findings)  # kept out of reasoning, as the rdflib engine does
+    for quad in withheld:
+        kg_store.store.remove(quad)
     inferred = materialise_entailments(kg_store, str(INFERRED_GRAPH), inference).triples if inference is not Inference.NONE else 0
+    for quad in withheld:
+        kg_store.store.add(quad)
     timings["reason"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    findings = checks_sparql.find(kg_store)  # reads the asserted graphs only, as kg.validation.checks does
+    findings = checks_sparql.find(kg_store) + literal_findings  # reads the asserted graphs only, as kg.validation.checks does
     timings["checks"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -152,19 +177,40 @@ def check_store(kg_store: KGStore, files: list[Path], shapes: Graph, inference: 
             graphs.setdefault(g, f.path)
     origin = StoreOrigin(kg_store, graphs)
     report = validate_store_report(kg_store, shapes, locate=origin)
+    origin.prefetch([(f.focus, f.path, f.value) for f in findings if f.place is None])
     report = checks_sparql.merge(report, findings, kg_store, origin.place)
     timings["validate"] = time.perf_counter() - t
     return loaded, inferred, report, timings
 
 
+def _bad_literal_quads(kg_store: KGStore, findings) -> list:
+    """The store's quads holding the bad literals of `findings`. Matched by value, not by building the literal:
+    Oxigraph refuses to build a literal with a malformed language tag."""
+    import pyoxigraph as ox
+    from rdflib import BNode
+
+    quads = []
+    for f in findings:
+        subject = ox.BlankNode(str(f.focus)) if isinstance(f.focus, BNode) else ox.NamedNode(str(f.focus))
+        for quad in kg_store.store.quads_for_pattern(subject, ox.NamedNode(str(f.path)), None, None):
+            o = quad.object
+            if (isinstance(o, ox.Literal) and o.value == str(f.value) and (o.language or None) == f.value.language
+                    and (f.value.language is not None or o.datatype.value == str(f.value.datatype))):
+                quads.append(quad)
+    return quads
+
+
 def build(paths: Paths, inference: Inference = Inference.OWLRL, in_memory: bool = False, remote=None,
-          engine: Engine = Engine.RDFLIB) -> Outcome:
-    """Load, reason, validate and store. Raises ValidationFailed (writing nothing) when data does not conform.
+          engine: Engine = Engine.RDFLIB, publish: bool = True) -> Outcome:
+    """Load, reason, validate, store and publish. Raises ValidationFailed (writing nothing) when data does not
+    conform.
 
     With `remote` (a kg.store.remote.RemoteStore) the build is made in memory here, network included, and then
-    its graphs replace the KG's graphs on that server: what lands there is exactly what was validated."""
+    its graphs replace the KG's graphs on that server: what lands there is exactly what was validated. A build
+    in memory publishes into a temporary folder (Outcome.published) unless `publish` is False; one on disk, into
+    its build folder; one sent to a server, nowhere (the server's own export is its dump)."""
     if engine is Engine.STORE:
-        return _build_on_store(paths, inference, in_memory, remote)
+        return _build_on_store(paths, inference, in_memory, remote, publish)
     t = time.perf_counter()
     sources = load_sources(paths)
     shapes = parse_graph([paths.shapes])
@@ -175,14 +221,15 @@ def build(paths: Paths, inference: Inference = Inference.OWLRL, in_memory: bool 
     if not report.conforms:
         raise ValidationFailed(report)
 
+    outcome = Outcome(sources, inferred, report, timings)
+
     def fill(kg_store: KGStore, build_id: str | None = None) -> None:
         kg_store.add_dataset(sources.dataset)
         if len(inferred):
             kg_store.add_graph(inferred, str(INFERRED_GRAPH))
-        _derive(kg_store, build_id, timings)
+        _derive(kg_store, build_id, timings, _publish_folder(outcome, kg_store, publish and remote is None))
 
     t = time.perf_counter()
-    outcome = Outcome(sources, inferred, report, timings)
     if in_memory or remote is not None:
         outcome.store = KGStore.in_memory()
         fill(outcome.store)
@@ -197,34 +244,59 @@ def build(paths: Paths, inference: Inference = Inference.OWLRL, in_memory: bool 
         outcome.info = write_build(
             link.parent / "stores", link, fill, {"inference": inference.value, "kg_version": __version__}
         )
+        outcome.published = link.parent / "stores" / outcome.info.id
     timings["store"] = time.perf_counter() - t - _derived_time(timings)
     return outcome
 
 
 # Steps timed inside a build's fill(), apart from writing the store itself.
-DERIVED_STEPS = ("network", "dumps", "network files")
+DERIVED_STEPS = ("network", "dumps", "network files", "site")
 
 
 def _derived_time(timings: dict[str, float]) -> float:
     return sum(timings.get(k, 0.0) for k in DERIVED_STEPS)
 
 
-def _derive(kg_store: KGStore, build_id: str | None, timings: dict[str, float]) -> None:
-    """What a build derives from the validated KG: the networks in their own graph, and on disk the dumps and
-    network files, which belong to the build and are renamed into place with it."""
+def _publish_folder(outcome: Outcome, kg_store: KGStore, publish: bool) -> Path | None:
+    """Where this build publishes: its own folder on disk, else a temporary one (or nowhere)."""
+    if kg_store.path is not None:  # the partial folder, renamed into place with what it holds
+        return kg_store.path
+    if not publish:
+        return None
+    folder = Path(tempfile.mkdtemp(prefix="kg-published-"))
+    outcome.published = folder
+    atexit.register(_remove_in, os.getpid(), folder)
+    return folder
+
+
+def _remove_in(pid: int, folder: Path) -> None:
+    # Only the process that made it: a forked server worker runs its parent's exit handlers too when it ends.
+    if os.getpid() == pid:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _derive(kg_store: KGStore, build_id: str | None, timings: dict[str, float], folder: Path | None) -> None:
+    """What a build derives from the validated KG: the networks in their own graph, and into `folder` everything
+    the site publishes (dumps, network files, the figures of the description and the sitemap's pages), so that
+    the server only reads. On disk they belong to the build and are renamed into place with it."""
     t = time.perf_counter()
     materialise(kg_store)  # the co-participation networks (kg/network)
     timings["network"] = time.perf_counter() - t
-    if kg_store.path is not None:
+    if folder is None:
+        return
+    t = time.perf_counter()
+    written = dumps.write(kg_store, folder / dumps.DUMPS_DIR)
+    timings["dumps"] = time.perf_counter() - t
+    if build_id is not None:  # a build in memory gets its id when served: its networks are drawn on request
         t = time.perf_counter()
-        dumps.write(kg_store, kg_store.path / dumps.DUMPS_DIR)
-        timings["dumps"] = time.perf_counter() - t
-        t = time.perf_counter()
-        network_files.write(kg_store, kg_store.path / network_files.NETWORK_DIR, build_id)
+        network_files.write(kg_store, folder / network_files.NETWORK_DIR, build_id)
         timings["network files"] = time.perf_counter() - t
+    t = time.perf_counter()
+    site.write(kg_store, folder / site.SITE_DIR, written)
+    timings["site"] = time.perf_counter() - t
 
 
-def _build_on_store(paths: Paths, inference: Inference, in_memory: bool, remote) -> Outcome:
+def _build_on_store(paths: Paths, inference: Inference, in_memory: bool, remote, publish: bool) -> Outcome:
     shapes = parse_graph([paths.shapes])
     timings: dict[str, float] = {}
     outcome = Outcome(None, 0, Report([], Graph()), timings)
@@ -233,7 +305,7 @@ def _build_on_store(paths: Paths, inference: Inference, in_memory: bool, remote)
         # Reasoned and validated in memory, then copied to disk in one bulk write: the same SELECTs on RocksDB took
         # three times as long (39.5 s against 12.3 s for the closure at 1M triples, bench/results/reasoning.md).
         work = kg_store if kg_store.path is None else KGStore.in_memory()
-        _, outcome.inferred, outcome.report, steps = check_store(work, [paths.ontology, paths.data], shapes, inference)
+        _, outcome.inferred, outcome.report, steps = check_store(work, [paths.ontology, *data_paths(paths)], shapes, inference)
         timings.update(steps)
         if not outcome.report.conforms:
             raise ValidationFailed(outcome.report)  # write_build removes the half-made build
@@ -242,7 +314,7 @@ def _build_on_store(paths: Paths, inference: Inference, in_memory: bool, remote)
             kg_store.store.bulk_extend(work.store)
             del work
             timings["copy"] = time.perf_counter() - t
-        _derive(kg_store, build_id, timings)
+        _derive(kg_store, build_id, timings, _publish_folder(outcome, kg_store, publish and remote is None))
 
     t = time.perf_counter()
     meta = {"inference": inference.value, "kg_version": __version__, "engine": Engine.STORE.value}
@@ -258,5 +330,6 @@ def _build_on_store(paths: Paths, inference: Inference, in_memory: bool, remote)
     else:
         link = paths.store
         outcome.info = write_build(link.parent / "stores", link, fill, meta)
+        outcome.published = link.parent / "stores" / outcome.info.id
     timings["store"] = time.perf_counter() - t - sum(v for k, v in timings.items() if k != "store")
     return outcome

@@ -96,14 +96,18 @@ _SOLUTION_KEYWORDS = {"SELECT", "CONSTRUCT", "DESCRIBE", "ASK"}
 
 
 def with_row_limit(text: str, limit: int) -> tuple[str, bool]:
-    """Return the query with its outermost LIMIT capped at `limit`, and whether a cap was applied.
+    """Return the query with its outermost LIMIT capped, and whether a cap was applied.
 
-    ASK queries are returned unchanged. A query with a smaller LIMIT of its own keeps it.
+    A SELECT is capped at `limit + 1`: its caller returns `limit` solutions and knows the result was cut only
+    when one more came back (capped at `limit`, a complete result of exactly `limit` rows looked cut). A
+    CONSTRUCT or DESCRIBE is capped at `limit`: its triples cannot be told apart by solution, so it is not
+    flagged. ASK queries are returned unchanged. A query with a LIMIT of its own within `limit` keeps it.
     """
     toks = tokens(text)
     form = next((t.text.upper() for t in toks if t.kind == "word" and t.text.upper() in _SOLUTION_KEYWORDS), None)
     if form in (None, "ASK"):
         return text, False
+    asked = limit + 1 if form == "SELECT" else limit
     top = [i for i, t in enumerate(toks) if t.depth == 0]
     # The outermost LIMIT is the last top-level LIMIT keyword (sub-selects are inside braces).
     limit_at = next((i for i in reversed(top) if toks[i].kind == "word" and toks[i].text.upper() == "LIMIT"), None)
@@ -113,7 +117,7 @@ def with_row_limit(text: str, limit: int) -> tuple[str, bool]:
             return text, False
         if int(number.text) <= limit:
             return text, False
-        return text[: number.start] + str(limit) + text[number.end :], True
+        return text[: number.start] + str(asked) + text[number.end :], True
     # No LIMIT: add one after the solution modifiers, i.e. before a trailing VALUES block or at the end.
     values_at = next(
         (i for i in reversed(top) if toks[i].kind == "word" and toks[i].text.upper() == "VALUES" and _after_where(toks, i)),
@@ -121,8 +125,8 @@ def with_row_limit(text: str, limit: int) -> tuple[str, bool]:
     )
     if values_at is not None:
         cut = toks[values_at].start
-        return text[:cut] + f"LIMIT {limit}\n" + text[cut:], True
-    return text + f"\nLIMIT {limit}\n", True
+        return text[:cut] + f"LIMIT {asked}\n" + text[cut:], True
+    return text + f"\nLIMIT {asked}\n", True
 
 
 def _after_where(toks: list[Token], i: int) -> bool:

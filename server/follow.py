@@ -12,11 +12,8 @@ from flask import Flask
 
 from kg.errors import InputError
 
-from .backend import Backend
-from .response_cache import ResponseCache
-
-# What a worker made for one build and keeps in app.extensions; dropped when it moves to a new build.
-PER_BUILD_EXTENSIONS = ("kg-dataset", "kg-answer-cache")
+from .http.cache import Cache
+from .sparql.backend import Backend
 
 
 class FollowLink:
@@ -27,8 +24,8 @@ class FollowLink:
     new query child. Requests already running finish on the old build, whose child is stopped after them.
     """
 
-    def __init__(self, app: Flask, link: Path, seen: str | None, response_cache: ResponseCache | None):
-        self.app, self.link, self.seen, self.response_cache = app, link, seen, response_cache
+    def __init__(self, app: Flask, link: Path, seen: str | None, cache: Cache):
+        self.app, self.link, self.seen, self.cache = app, link, seen, cache
         self.wsgi_app = app.wsgi_app
         self.interval = app.config["FOLLOW_INTERVAL"]
         self.next_look = time.monotonic() + self.interval
@@ -59,10 +56,7 @@ class FollowLink:
             if new.build_id == old.build_id:
                 return
             # Everything cached for the old build goes before any request can see the new one.
-            for name in PER_BUILD_EXTENSIONS:
-                self.app.extensions.pop(name, None)
-            if self.response_cache is not None:
-                self.response_cache.clear()
+            self.cache.clear()
             config["KG_BACKEND"] = new
             old.retire()
 

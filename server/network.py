@@ -6,17 +6,14 @@ GET /network?kind=organisation|city&programme=&fund=&country=&from=&to=&format=
             Without `format`, the Accept header chooses among text/html, application/json, application/xml,
             application/graphml+xml (the unregistered name some tools send), application/gexf+xml and
             text/csv (the edge list); a browser gets the page.
-The answer comes from the network `kg build` materialised (look-up queries through the app's Backend, in the
-query process, with its timeout), and is kept per worker: the look-ups per build, the filtered network with its
-measures per (build, kind, filters), and the bytes per format. The KG only changes with a build, whose id is in
-every key and in the ETag.
+The unfiltered networks are files `kg build` wrote (kg.publish.network_files); a filtered one is computed from the
+network the build materialised (look-up queries through the app's Backend, in the query process, with its
+timeout) and kept in the app's cache: the look-ups per build, the filtered network with its measures per (build,
+kind, filters), and the bytes per format. The KG only changes with a build, whose id is in every key and in the
+ETag.
 """
 
 from __future__ import annotations
-
-import hashlib
-from collections import OrderedDict
-from threading import Lock
 
 from flask import Blueprint, Response, current_app, render_template, request, send_file
 
@@ -26,50 +23,44 @@ from kg.publish import network_files
 from kg.network.export import FORMATS
 from kg.network.filters import OPTIONS, OptionError, parse
 
-from .backend import BackendError
+from .http import etag, negotiation
+from .http.responses import plain_text
+from .http.cache import app_cache
+from .http.negotiation import HTML, Form
+from .sparql.backend import BackendError
 
 bp = Blueprint("network", __name__)
 
 PARAMETERS = ("kind", "format", *OPTIONS)
-HTML = "text/html"
 # Media type -> format, in the order a client that accepts anything gets them.
-NEGOTIATED = {
-    HTML: "html",
-    "application/json": "json",
-    "application/xml": "graphml",
-    "application/graphml+xml": "graphml",
-    "application/gexf+xml": "gexf",
-    "text/csv": "csv",
-}
+NEGOTIATED = [
+    Form("html", HTML),
+    Form("json", "application/json"),
+    Form("graphml", "application/xml"),
+    Form("graphml", "application/graphml+xml"),
+    Form("gexf", "application/gexf+xml"),
+    Form("csv", "text/csv"),
+]
 DOWNLOADS = {"graphml", "gexf", "csv", "nodes-csv"}  # formats a browser saves rather than shows
+# What the cache is told a look-up or a filtered network weighs: roughly, per row or per node and edge.
+BYTES_PER_ITEM = 200
 
 
-class _LRU:
-    """Recent values per worker, within a count and (for answers) a byte budget: a network of 1M triples is big."""
-
-    def __init__(self, size: int, budget: int = 0, weigh=lambda value: 0):
-        self.size, self.budget, self.weigh = size, budget, weigh
-        self.items, self.used, self.lock = OrderedDict(), 0, Lock()
-
-    def get(self, key, make):
-        with self.lock:
-            if key in self.items:
-                self.items.move_to_end(key)
-                return self.items[key]
-        value = make()
-        with self.lock:
-            if key not in self.items:
-                self.items[key] = value
-                self.used += self.weigh(value)
-            while len(self.items) > self.size or (self.budget and self.used > self.budget and len(self.items) > 1):
-                _, old = self.items.popitem(last=False)
-                self.used -= self.weigh(old)
-        return value
+def _weigh(value) -> int:
+    """An estimate of the memory a look-up or a filtered network holds, from how many things it holds."""
+    if hasattr(value, "number_of_nodes"):  # a filtered network: a networkx graph with its measures
+        items = value.number_of_nodes() + value.number_of_edges()
+    elif hasattr(value, "edges"):  # a lookup.Network
+        items = len(value.edges) + len(value.nodes)
+    elif hasattr(value, "funding"):  # a lookup.Vocabulary
+        items = len(value.funding) + len(value.countries)
+    else:  # the projects: {IRI: Project}
+        items = len(value)
+    return BYTES_PER_ITEM * max(1, items)
 
 
-LOOKUPS = _LRU(6)  # per build: the two networks, the projects and the vocabulary
-GRAPHS = _LRU(4)  # filtered networks with their measures
-BODIES = _LRU(64, budget=256 * 1024 * 1024, weigh=len)  # serialised answers
+def _kept(key: tuple, make, weigh=_weigh):
+    return app_cache().get_or_make(("network", *key), make, weigh)
 
 
 class NetworkError(Exception):
@@ -80,7 +71,7 @@ class NetworkError(Exception):
 
 @bp.errorhandler(NetworkError)
 def _error(e: NetworkError):
-    return Response(e.message.rstrip() + "\n", status=e.status, content_type="text/plain; charset=utf-8")
+    return plain_text(e.message, e.status)
 
 
 @bp.get("/network")
@@ -99,23 +90,21 @@ def network():
     if str(NETWORK_GRAPH) not in backend.graph_sizes:
         raise NetworkError(503, "this build has no co-participation network: build the KG again with `kg build`")
     build = backend.build_id
-    vocabulary = LOOKUPS.get((build, "vocabulary"), lambda: lookup.read_vocabulary(_rows(lookup.VOCABULARY_QUERY, ("s", "p", "o"))))
+    vocabulary = _kept((build, "vocabulary"), lambda: lookup.read_vocabulary(_rows(lookup.VOCABULARY_QUERY, ("s", "p", "o"))))
     try:
         filters = parse({name: request.args.get(name) for name in OPTIONS}, vocabulary)
     except OptionError as e:
         raise NetworkError(400, f"parameter {e.option!r}: {e.message}") from None
     if fmt == "html":
-        response = Response(render_template("network.html", **_page(kind, filters, vocabulary)))
-        response.vary.add("Accept")
-        return response
+        return Response(render_template("network.html", **_page(kind, filters, vocabulary)))
 
-    etag = hashlib.sha256(repr((build, kind, filters, fmt)).encode()).hexdigest()[:32]
-    if etag in request.if_none_match:
-        return _decorate(Response(status=304), etag)
+    tag = etag.tag("network", kind, filters, fmt)
+    if etag.unchanged(tag):
+        return _decorate(etag.not_modified(tag))
 
     def make_graph():
-        network = LOOKUPS.get((build, kind), lambda: lookup.read_network(kind, _rows(lookup.network_query(kind), ("what", "s", "p", "o"))))
-        projects = LOOKUPS.get((build, "projects"), lambda: lookup.read_projects(_rows(lookup.PROJECTS_QUERY, ("s", "p", "o")))) if filters else {}
+        network = _kept((build, kind), lambda: lookup.read_network(kind, _rows(lookup.network_query(kind), ("what", "s", "p", "o"))))
+        projects = _kept((build, "projects"), lambda: lookup.read_projects(_rows(lookup.PROJECTS_QUERY, ("s", "p", "o")))) if filters else {}
         return network_graph(network, projects, filters, build=build)
 
     spec = FORMATS[fmt]
@@ -123,13 +112,13 @@ def network():
     if stored is not None:  # written by `kg build`: the heaviest answer is a file read
         response = send_file(stored, mimetype=spec.media_type, etag=False, conditional=False, max_age=None)
     else:
-        body = BODIES.get((build, kind, filters, fmt), lambda: spec.write(GRAPHS.get((build, kind, filters), make_graph)))
+        body = _kept((build, kind, filters, fmt), lambda: spec.write(_kept((build, kind, filters), make_graph)), len)
         response = Response(body, content_type=spec.media_type)
     if spec.media_type.startswith("text/"):
         response.headers["Content-Type"] = spec.media_type + "; charset=utf-8"
     if fmt in DOWNLOADS:
         response.headers["Content-Disposition"] = f'attachment; filename="cohesion-kg-{kind}-network{_suffix(fmt)}"'
-    return _decorate(response, etag)
+    return _decorate(etag.cacheable(response, tag))
 
 
 def _format() -> str:
@@ -138,12 +127,11 @@ def _format() -> str:
         if given != "html" and given not in FORMATS:
             raise NetworkError(400, f"parameter 'format': expected one of html, {', '.join(FORMATS)}, not {given!r}")
         return given
-    if not request.accept_mimetypes:  # no Accept header: anything will do
-        return "html"
-    best = request.accept_mimetypes.best_match(list(NEGOTIATED))
+    best = negotiation.from_accept(NEGOTIATED, without_header="html")  # no Accept header: anything will do
     if best is None:
-        raise NetworkError(406, "none of the accepted media types fits; available: " + ", ".join(NEGOTIATED) + " (or ?format=)")
-    return NEGOTIATED[best]
+        offered = ", ".join(f.media_type for f in NEGOTIATED)
+        raise NetworkError(406, f"none of the accepted media types fits; available: {offered} (or ?format=)")
+    return best
 
 
 def _suffix(fmt: str) -> str:
@@ -158,11 +146,7 @@ def _rows(text: str, names: tuple[str, ...]) -> list[tuple]:
     return lookup.rows_of_bindings(bindings, names)
 
 
-def _decorate(response: Response, etag: str) -> Response:
-    response.set_etag(etag)
-    response.headers["KG-Build"] = current_app.config["KG_BACKEND"].build_id
-    response.cache_control.public = True
-    response.cache_control.max_age = current_app.config["CACHE_MAX_AGE"]
+def _decorate(response: Response) -> Response:
     response.vary.add("Accept")
     return response
 

@@ -19,9 +19,11 @@ from kg.queries.catalogue import NamedQuery, Param, ParameterError
 from kg.namespaces import compact
 from kg.queries.run import RESULT_FORMATS
 
-from .backend import BackendError
-from .executor import Answer, QueryJob
-from .iris import href
+from .http.responses import plain_text
+from .pages.iris import href
+from .sparql import limits
+from .sparql.backend import BackendError
+from .sparql.executor import Answer, QueryJob
 
 bp = Blueprint("queries", __name__)
 
@@ -41,7 +43,7 @@ def _catalogue() -> dict[str, NamedQuery]:
 def _query(name: str) -> NamedQuery:
     query = _catalogue().get(name)
     if query is None:
-        abort(_text(f"no query named {name!r} in the catalogue; /queries lists them", 404))
+        abort(plain_text(f"no query named {name!r} in the catalogue; /queries lists them", 404))
     return query
 
 
@@ -68,21 +70,15 @@ def twin(name: str, ext: str):
     """The results in another format; errors as plain text with the status that says what went wrong."""
     query = _query(name)
     if ext not in TWINS:
-        return _text(f"no format {ext!r}; use one of: {', '.join(TWINS)}", 404)
+        return plain_text(f"no format {ext!r}; use one of: {', '.join(TWINS)}", 404)
     try:
         text = query.bind(_values())
     except ParameterError as e:
-        return _text(str(e), 400)
+        return plain_text(str(e), 400)
     answer = _run(text, ext)
     if answer.status != 200:
-        response = _text(answer.body.decode("utf-8", "replace"), answer.status)
-        if answer.retry_after:
-            response.headers["Retry-After"] = str(answer.retry_after)
-        return response
-    response = Response(answer.body, content_type=f"{answer.media_type}; charset=utf-8")
-    if _truncated(answer):
-        response.headers["KG-Results-Truncated"] = "true"
-    return response
+        return limits.error_text(answer)
+    return limits.flag(Response(answer.body, content_type=f"{answer.media_type}; charset=utf-8"), answer)
 
 
 @bp.get("/queries/<name>")
@@ -101,7 +97,7 @@ def page(name: str):
             context["text"], context["links"] = text, _links(query, text)
             answer = _run(text, "json")
             if answer.status == 200:
-                context["table"] = _table(json.loads(answer.body), _truncated(answer))
+                context["table"] = _table(json.loads(answer.body), limits.truncated(answer))
             else:
                 context["error"], status = answer.body.decode("utf-8", "replace").strip(), answer.status
     fields = [_field(p, values[p.name], _label_lang(query)) for p in query.params]
@@ -122,11 +118,6 @@ def _values() -> dict[str, str]:
 def _run(text: str, format_name: str) -> Answer:
     job = QueryJob(text=text, result_format=format_name, row_limit=current_app.config["ROW_LIMIT"])
     return current_app.config["KG_BACKEND"].run(job)
-
-
-def _truncated(answer: Answer) -> bool:
-    limit = current_app.config["ROW_LIMIT"]
-    return bool(answer.limited and answer.rows is not None and answer.rows >= limit) or answer.store_limit is not None
 
 
 def _links(query: NamedQuery, text: str) -> dict[str, str]:
@@ -226,7 +217,3 @@ def _label_lang(query: NamedQuery) -> str:
         return p.term(request.args.get("lang") or p.default or "en").value
     except ParameterError:
         return "en"
-
-
-def _text(message: str, status: int) -> Response:
-    return Response(message.rstrip() + "\n", status=status, content_type="text/plain; charset=utf-8")

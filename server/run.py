@@ -30,16 +30,17 @@ class _Gunicorn(BaseApplication):
         return create_app(self.app_config)
 
 
-def serve(location: Location, settings: dict, store=None, remote: dict | None = None) -> int:
+def serve(location: Location, settings: dict, store=None, remote: dict | None = None, published=None) -> int:
     """Run the app under gunicorn (registered as the `kg serve` server). `store` is a KG the caller already
-    built in memory; else the app reads the on-disk build at `location.path` or fronts the server at
-    `location.url`. The server never builds: it only reads what a build wrote."""
+    built in memory, `published` where that build published (kg.build.Outcome.published); else the app reads
+    the on-disk build at `location.path` or fronts the server at `location.url`. The server never builds: it
+    only reads what a build wrote."""
     timeout = settings["QUERY_TIMEOUT"]
     # Fail early, in the foreground, if there is nothing to serve.
     if store is not None:
         if store.info is None:
             store.info = _identity(store)  # one build id for every worker, as ETags and KG-Build need
-        store_config = {"KG_STORE": store}
+        store_config = {"KG_STORE": store, "KG_PUBLISHED": published}
         shown = "a build in memory"
     elif location.url is not None:
         from kg.store.remote import RemoteStore

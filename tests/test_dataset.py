@@ -22,7 +22,7 @@ from kg.publish import dumps as dump_files
 from kg.config import ROOT
 from kg.namespaces import ID
 from server import create_app
-from server import dataset as dataset_view
+from server.dataset import views as dataset_view
 
 from .conftest import FIXTURES, select
 
@@ -396,49 +396,41 @@ def test_robots_txt_points_to_the_sitemap_and_keeps_crawlers_off_query_results(c
 # --- On-disk builds ------------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def disk_build(tmp_path_factory, kg_cmd):
-    link = tmp_path_factory.mktemp("kg") / "store"
-    done = kg_cmd("build", "--store", str(link))
-    assert done.returncode == 0, done.stderr
-    return link
-
-
-def test_build_writes_the_dumps_into_the_build(disk_build):
-    folder = disk_build.resolve() / dump_files.DUMPS_DIR
+def test_build_writes_the_dumps_into_the_build(disk_store):
+    folder = disk_store.resolve() / dump_files.DUMPS_DIR
     written = dump_files.read(folder)
     assert written is not None and sorted(d.name for d in written) == sorted(f.name for f in dump_files.FORMATS)
     for d in written:
         data = (folder / d.name).read_bytes()
         assert len(data) == d.bytes and hashlib.sha256(data).hexdigest() == d.sha256
-    info = json.loads((disk_build.resolve() / "build.json").read_text())
+    info = json.loads((disk_store.resolve() / "build.json").read_text())
     quads = next(d for d in written if d.name.endswith(".nq.gz"))
     assert quads.statements == info["triples"]
 
 
-def test_server_serves_the_dumps_of_the_build(disk_build):
-    app = create_app({"KG_STORE_PATH": str(disk_build), "TESTING": True})
+def test_server_serves_the_dumps_of_the_build(disk_store):
+    app = create_app({"KG_STORE_PATH": str(disk_store), "TESTING": True})
     try:
         client = app.test_client()
         sums = client.get("/dumps/SHA256SUMS").get_data(as_text=True)
-        folder = disk_build.resolve() / dump_files.DUMPS_DIR
+        folder = disk_store.resolve() / dump_files.DUMPS_DIR
         assert sums == "".join(f"{d.sha256}  {d.name}\n" for d in dump_files.read(folder))
         r = client.get("/dumps/cohesion-kg.nt.gz")
         assert r.status_code == 200 and r.data == (folder / "cohesion-kg.nt.gz").read_bytes()
-        assert app.extensions["kg-dataset"].dumps_folder == folder  # no second copy in a temporary folder
+        assert app.extensions[dataset_view.EXTENSION][1].dumps_folder == folder  # no second copy in a temporary folder
         g = Graph().parse(data=client.get("/.well-known/void").data, format="turtle")
         assert results(g, shapes(DCAT_AP / "shapes.ttl", DCAT_AP / "range.ttl")) == {}
     finally:
         app.config["KG_BACKEND"].close()
 
 
-def test_failed_build_writes_no_dumps(kg_cmd, disk_build, tmp_path):
+def test_failed_build_writes_no_dumps(kg_cmd, disk_store, tmp_path):
     data = tmp_path / "data"
     shutil.copytree(ROOT / "data", data)
     shutil.copy(FIXTURES / "invalid" / "Project-oneCoordinator.ttl", data / "broken.ttl")
-    stores = disk_build.resolve().parent
+    stores = disk_store.resolve().parent
     before = sorted(p.name for p in stores.iterdir())
-    done = kg_cmd("build", "--store", str(disk_build), env={"KG_DATA": str(data)})
+    done = kg_cmd("build", "--store", str(disk_store), env={"KG_DATA": str(data)})
     assert done.returncode == 1
     assert sorted(p.name for p in stores.iterdir()) == before
     assert not list(stores.rglob("*.partial")) and len(list(stores.rglob(dump_files.MANIFEST))) == len(before)
@@ -457,3 +449,55 @@ def test_dump_writing_is_all_or_nothing(store, tmp_path, monkeypatch):
     assert dump_files.read(tmp_path / "x") is None
     written = dump_files.write(store, tmp_path / "x")
     assert dump_files.read(tmp_path / "x") == written
+
+
+# --- The server only reads what the build published ---------------------------------------------------------
+
+
+def test_build_publishes_the_figures_and_pages_the_server_serves(disk_store):
+    from kg.publish import site
+
+    folder = disk_store.resolve()
+    stats = site.read_statistics(folder)
+    pages = site.read_pages(folder)
+    assert stats is not None and stats.triples > 1000 and ("https://w3id.org/cohesion-kg/ontology/Project", 4) in stats.class_partitions
+    assert "/id/project/conet" in pages and "/dumps/cohesion-kg.nq.gz" in pages
+
+
+def test_the_server_writes_nothing_and_queries_nothing_for_the_dataset(disk_store, monkeypatch):
+    """Description, dumps and sitemap come from the build's files: no writer runs, no query reaches the store."""
+    from kg.publish import site
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the server tried to write or query for the dataset")
+
+    monkeypatch.setattr(dump_files, "write", refuse)
+    monkeypatch.setattr(site, "write", refuse)
+    app = create_app({"KG_STORE_PATH": str(disk_store), "TESTING": True})
+    try:
+        monkeypatch.setattr(app.config["KG_BACKEND"], "select", refuse)
+        monkeypatch.setattr(app.config["KG_BACKEND"], "run", refuse)
+        client = app.test_client()
+        for path in ("/.well-known/void", "/dumps/", "/dumps/SHA256SUMS", "/dumps/cohesion-kg.ttl.gz", "/sitemap.xml"):
+            assert client.get(path, headers={"Accept": "text/turtle"}).status_code == 200, path
+    finally:
+        app.config["KG_BACKEND"].close()
+
+
+def test_a_store_without_published_dumps_offers_none_rather_than_writing_them(store, monkeypatch, tmp_path):
+    monkeypatch.setattr(dump_files, "write", lambda *a, **k: pytest.fail("the server wrote dumps during a request"))
+    app = create_app({"KG_STORE": store, "TESTING": True})  # no KG_PUBLISHED: nothing published to read
+    try:
+        client = app.test_client()
+        assert client.get("/dumps/cohesion-kg.nq.gz").status_code == 404
+        assert client.get("/dumps/SHA256SUMS").get_data(as_text=True) == ""
+        g = Graph().parse(data=client.get("/.well-known/void").data, format="turtle")
+        assert not list(g.objects(DATASET, VOID.dataDump))
+    finally:
+        app.config["KG_BACKEND"].close()
+
+
+def test_dumps_resume_with_ranges(client):
+    whole = client.get("/dumps/cohesion-kg.nt.gz").data
+    part = client.get("/dumps/cohesion-kg.nt.gz", headers={"Range": "bytes=10-19"})
+    assert part.status_code == 206 and part.data == whole[10:20]

@@ -84,7 +84,7 @@ def fuzz_client(store):
     # A short timeout: random token soup can make a cartesian product, which must end as a 503, quickly.
     from server import create_app
 
-    app = create_app({"KG_STORE": store, "TESTING": True, "QUERY_TIMEOUT": 2.0, "RESPONSE_CACHE_BYTES": 0})
+    app = create_app({"KG_STORE": store, "TESTING": True, "QUERY_TIMEOUT": 2.0, "CACHE_BYTES": 0})
     yield app.test_client()
     app.config["KG_BACKEND"].close()
 

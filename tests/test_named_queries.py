@@ -18,7 +18,7 @@ from kg.queries import catalogue as named_queries
 from kg.queries.catalogue import CatalogueError, ParameterError, UnknownQuery
 from kg.sparql_text import tokens
 
-from .conftest import select
+from .conftest import kg_here, select
 
 ID = "https://w3id.org/cohesion-kg/id/"
 
@@ -458,11 +458,9 @@ def test_the_bound_text_replaces_the_header_with_the_title():
 
 
 @pytest.fixture(scope="module")
-def disk_store(tmp_path_factory, kg_cmd):
-    link = tmp_path_factory.mktemp("named-queries") / "store"
-    done = kg_cmd("build", "--store", str(link))
-    assert done.returncode == 0, done.stderr
-    return link
+def disk_store(disk_store):
+    """The session's `kg build` (conftest.py)."""
+    return disk_store
 
 
 def test_cli_runs_a_named_query_with_parameters_in_any_format(kg_cmd, disk_store):
@@ -477,12 +475,12 @@ def test_cli_runs_a_named_query_with_parameters_in_any_format(kg_cmd, disk_store
     assert table.returncode == 0 and "Città di Berlino" in table.stdout and "(4 rows)" in table.stdout
 
 
-def test_cli_lists_the_catalogue(kg_cmd):
-    done = kg_cmd("query", "--list")
+def test_cli_lists_the_catalogue():
+    done = kg_here("query", "--list")
     assert done.returncode == 0
     assert {line.split(":")[0] for line in done.stdout.splitlines() if not line.startswith(" ")} == CATALOGUE
     assert "--param project=<iri>" in done.stdout
-    listing = json.loads(kg_cmd("query", "--list", "--format", "json").stdout)
+    listing = json.loads(kg_here("query", "--list", "--format", "json").stdout)
     assert {q["name"] for q in listing} == CATALOGUE
 
 
@@ -496,9 +494,9 @@ def test_cli_lists_the_catalogue(kg_cmd):
     (["SELECT * WHERE {}", "--param", "a=b"], "kg: error: --param: parameters go with a --named query"),
     ([], "kg: error: give either a QUERY or --named NAME"),
 ])
-def test_cli_refuses_bad_parameters_with_exit_code_2(kg_cmd, args, message):
+def test_cli_refuses_bad_parameters_with_exit_code_2(args, message):
     # The parameters are checked before the store is opened: no build is needed to see these errors.
-    done = kg_cmd("query", *args)
+    done = kg_here("query", *args)
     assert done.returncode == 2
     assert message in done.stderr
     assert "Traceback" not in done.stderr

@@ -13,9 +13,9 @@ from rdflib import RDF, RDFS, Graph, Literal, Namespace, URIRef
 
 from kg.config import ROOT
 from kg.namespaces import BASE
-from server import describe
-from server.backend import BackendError
-from server.iris import local_path
+from server.pages import describe
+from server.sparql.backend import BackendError
+from server.pages.iris import local_path
 
 from .conftest import select
 
@@ -422,3 +422,45 @@ def test_named_graph_iris_dereference_to_the_graph_itself(client, store):
     page = client.get("/graph/data/projects/conet", headers={"Accept": "text/html"})
     assert page.status_code == 200 and str(graphs[conet]) in page.get_data(as_text=True)
     assert client.get("/graph/data/projects/nothing", headers={"Accept": "text/turtle"}).status_code == 404
+
+
+# --- The site's root for programs, and what every page tells them (issue 14, defect 7) ---------------------------
+
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+@pytest.mark.parametrize("accept", ["text/turtle", "application/ld+json", "application/n-triples", "application/rdf+xml"])
+def test_rdf_asked_of_the_root_is_sent_to_the_dataset_description(client, accept):
+    r = client.get("/", headers={"Accept": accept})
+    assert r.status_code == 303 and r.headers["Location"].endswith("/.well-known/void")
+    assert "Accept" in r.headers["Vary"]
+    described = client.get(r.headers["Location"], headers={"Accept": accept})
+    assert described.status_code == 200 and described.mimetype == accept
+
+
+def test_the_root_stays_a_page_for_browsers_and_clients_that_state_nothing(client):
+    for headers in ({"Accept": BROWSER}, {}, {"Accept": "*/*"}):
+        r = client.get("/", headers=headers)
+        assert r.status_code == 200 and r.mimetype == "text/html"
+
+
+@pytest.mark.parametrize("path, described_by", [
+    ("/", "/.well-known/void"),
+    ("/sparql", "/.well-known/void"),
+    ("/queries", "/.well-known/void"),
+    ("/queries/coordinators", "/.well-known/void"),
+    ("/network", "/.well-known/void"),
+    ("/.well-known/void", "/.well-known/void"),
+    ("/dumps/", "/.well-known/void"),
+    ("/id/project/conet", "/id/project/conet.ttl"),
+    ("/ontology", "/ontology.ttl"),
+    ("/graph/inferred", "/graph/inferred.ttl"),
+    ("/nothing-here", "/.well-known/void"),
+])
+def test_every_html_page_varies_on_accept_and_names_its_description(client, path, described_by):
+    r = client.get(path, headers={"Accept": BROWSER})
+    assert r.mimetype == "text/html"
+    assert "Accept" in r.headers["Vary"]
+    links = [link.strip() for link in r.headers["Link"].split(",")]
+    described = [link for link in links if 'rel="describedby"' in link]
+    assert len(described) == 1 and described[0].startswith(f"<{described_by}>")

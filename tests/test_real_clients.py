@@ -8,15 +8,14 @@ from rdflib import Graph, URIRef
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, TURTLE, SPARQLWrapper
 
-from .live import build_store, serving
+from .live import serving
 
 CKG = "https://w3id.org/cohesion-kg/ontology/"
 
 
 @pytest.fixture(scope="module")
-def endpoint(tmp_path_factory):
-    link = build_store(tmp_path_factory.mktemp("served"))
-    with serving(link, "--workers", "2", "--timeout", "5") as base:
+def endpoint(disk_store):
+    with serving(disk_store, "--workers", "2", "--timeout", "5") as base:
         yield base + "/sparql"
 
 

@@ -46,3 +46,18 @@ def test_wrong_content_type_is_415_and_update_is_refused(client):
 def test_health_reports_the_store(client):
     body = json.loads(client.get("/health").data)
     assert body["status"] == "ok" and body["triples"] > 1000
+
+
+def test_one_accept_parser_one_etag_rule_one_cache():
+    """Each HTTP concern lives in one module of server/http; no other module of the server redoes it."""
+    from pathlib import Path
+
+    import server
+
+    root = Path(server.__file__).parent
+    owners = {"accept_mimetypes": "http/negotiation.py", "set_etag": "http/etag.py", "if_none_match": "http/etag.py",
+              "OrderedDict": "http/cache.py", "hashlib": "http/etag.py"}
+    for needle, owner in owners.items():
+        found = sorted(str(p.relative_to(root)) for p in root.rglob("*.py") if "node_modules" not in p.parts
+                       and needle in p.read_text(encoding="utf-8"))
+        assert found == [owner], f"{needle} in {found}"

@@ -227,3 +227,67 @@ def test_repeated_gets_are_answered_from_the_response_cache_with_the_same_header
     assert c.get("/sparql", query_string={"query": PROJECTS}, headers={**headers, "If-None-Match": first.headers["ETag"]}).status_code == 304
     other = c.get("/sparql", query_string={"query": PROJECTS}, headers={"Accept": "application/sparql-results+xml"})
     assert other.mimetype == "application/sparql-results+xml" and len(runs) == 1
+
+
+# --- The row limit: a complete result is never flagged (issue 14, defect 6) ------------------------------------
+
+
+def test_row_limit_asks_one_row_more_for_a_select():
+    from kg.sparql_text import with_row_limit
+
+    assert with_row_limit("SELECT * WHERE { ?s ?p ?o }", 10) == ("SELECT * WHERE { ?s ?p ?o }\nLIMIT 11\n", True)
+    assert with_row_limit("SELECT * WHERE { ?s ?p ?o } LIMIT 50", 10) == ("SELECT * WHERE { ?s ?p ?o } LIMIT 11", True)
+    assert with_row_limit("SELECT * WHERE { ?s ?p ?o } LIMIT 10", 10) == ("SELECT * WHERE { ?s ?p ?o } LIMIT 10", False)
+    # A graph's triples cannot be told apart by solution: capped at the limit itself, and never flagged.
+    assert with_row_limit("CONSTRUCT WHERE { ?s ?p ?o }", 10) == ("CONSTRUCT WHERE { ?s ?p ?o }\nLIMIT 10\n", True)
+    assert with_row_limit("ASK { ?s ?p ?o }", 10) == ("ASK { ?s ?p ?o }", False)
+
+
+def _rows(r) -> int:
+    if r.mimetype == "application/sparql-results+json":
+        return len(r.get_json()["results"]["bindings"])
+    if r.mimetype == "application/sparql-results+xml":
+        return r.get_data(as_text=True).count("<result>")
+    return len(r.get_data(as_text=True).splitlines()) - 1  # csv, tsv: a header line
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml", "csv", "tsv"])
+def test_a_complete_result_of_exactly_the_row_limit_is_not_flagged(make_client, fmt):
+    exact = make_client(ROW_LIMIT=4)  # the KG has four projects
+    r = exact.get("/sparql", query_string={"query": PROJECTS, "format": fmt})
+    assert r.status_code == 200 and _rows(r) == 4
+    assert "KG-Results-Truncated" not in r.headers
+    cut = make_client(ROW_LIMIT=3)
+    r = cut.get("/sparql", query_string={"query": PROJECTS, "format": fmt})
+    assert r.status_code == 200 and _rows(r) == 3
+    assert r.headers["KG-Results-Truncated"] == "true"
+
+
+def test_the_cut_keeps_every_term_as_it_was(make_client, client):
+    """The rows returned under the limit are the first rows of the whole answer, term for term."""
+    query = "SELECT ?s ?label WHERE { ?s rdfs:label ?label } ORDER BY ?s ?label"
+    whole = client.get("/sparql", query_string={"query": query + " LIMIT 5"}).get_json()["results"]["bindings"]
+    cut = make_client(ROW_LIMIT=5).get("/sparql", query_string={"query": query})
+    assert cut.headers["KG-Results-Truncated"] == "true"
+    assert cut.get_json()["results"]["bindings"] == whole
+
+
+def test_a_named_query_of_exactly_the_row_limit_is_not_flagged(client, make_client):
+    rows = _rows(client.get("/queries/coordinators.csv"))
+    assert rows > 1
+    exact = make_client(ROW_LIMIT=rows).get("/queries/coordinators.csv")
+    assert _rows(exact) == rows and "KG-Results-Truncated" not in exact.headers
+    cut = make_client(ROW_LIMIT=rows - 1).get("/queries/coordinators.csv")
+    assert _rows(cut) == rows - 1 and cut.headers["KG-Results-Truncated"] == "true"
+
+
+def test_one_cache_setting_turns_the_response_cache_off(make_client):
+    c = make_client(CACHE_BYTES=0)
+    c.get("/sparql", query_string={"query": PROJECTS})
+    backend = c.application.config["KG_BACKEND"]
+    runs = []
+    original = backend.run
+    backend.run = lambda job: runs.append(job) or original(job)
+    c.get("/sparql", query_string={"query": PROJECTS})
+    assert len(runs) == 1
+    assert "RESPONSE_CACHE_BYTES" not in c.application.config  # merged into CACHE_BYTES

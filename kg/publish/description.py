@@ -4,7 +4,7 @@
 `describe` turns the figures and the build's dumps into RDF for one host: download and endpoint URLs are absolute
 on the host that was asked, so the description is right on a development server and in deployment alike.
 
-What is named, and where it dereferences (w3id.org sends the base to this server, see server/iris.py):
+What is named, and where it dereferences (w3id.org sends the base to this server, see server/pages/iris.py):
 - the catalogue <BASE catalog> and the dataset <BASE dataset>: both answer with this document;
 - the named graphs, one per source file, are the dataset's VoID subsets under their own graph IRIs;
 - linksets, target datasets, publisher, contact point and period are fragments of the dataset or catalogue;
@@ -196,7 +196,7 @@ PERIODS = "SELECT ?start ?end WHERE { ?p a ckg:Project OPTIONAL { ?p ckg:startDa
 
 def compute(select) -> Statistics:
     """Measure the KG. `select(text)` runs a SELECT with the KG's prefixes and returns SPARQL JSON bindings
-    ({variable: {"type", "value", "xml:lang"/"datatype"}}), as server.backend.Backend.select does."""
+    ({variable: {"type", "value", "xml:lang"/"datatype"}}), as server.sparql.backend.Backend.select and kg.publish.site.bindings do."""
     totals = select(TOTALS)[0]
     stats = Statistics(
         triples=_int(totals, "triples"),

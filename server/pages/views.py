@@ -1,6 +1,6 @@
 """What a page shows: a resource's facts and, by kind, the tables a reader looks for, named in their language.
 
-A page is built in three steps: run the queries its kind needs (server.describe), fetch the labels of every IRI
+A page is built in three steps: run the queries its kind needs (server.pages.describe), fetch the labels of every IRI
 they returned in one go, then assemble plain values (`Shown`: a text, maybe a link) for the templates. Nothing
 here writes HTML; the templates do, with autoescaping.
 """
@@ -123,7 +123,7 @@ class Context:
 
 @dataclass(frozen=True)
 class Kind:
-    queries: dict[str, str] = field(default_factory=dict)  # name -> a query of server.describe about <THIS>
+    queries: dict[str, str] = field(default_factory=dict)  # name -> a query of server.pages.describe about <THIS>
     assemble: Callable[[Context], dict] = lambda ctx: {}
 
 

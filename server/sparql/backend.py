@@ -1,6 +1,6 @@
 """What the app knows of the KG it serves: the build's identity, and a way to run queries on it.
 
-An embedded store is queried in a child process that can be killed (server.executor); a remote SPARQL server
+An embedded store is queried in a child process that can be killed (server.sparql.executor); a remote SPARQL server
 (kg.store.remote) is asked over HTTP from the worker itself, the query timeout being the HTTP timeout and, for
 Virtuoso, the server's own."""
 
@@ -14,9 +14,8 @@ from pathlib import Path
 from threading import Lock
 from typing import Callable
 
-import pyoxigraph as ox
-
 from kg.errors import InputError, KGError, StoreTimeout
+from kg.publish.site import bindings
 from kg.store.remote import RemoteStore
 from kg.store.builds import current_build
 from kg.store.embedded import KGStore
@@ -41,7 +40,7 @@ class Backend:
     graph_sizes: dict[str, int]
     timeout: float
     memory_limit: int = 0
-    folder: Path | None = None  # the on-disk build's folder (dumps, network files); None for a store in memory
+    folder: Path | None = None  # where the build published (dumps, network files, the site's figures); None: nowhere
     remote: RemoteStore | None = None  # a SPARQL server fronted: queries go to it, no child process
     _runners: dict[int, Runner] = field(default_factory=dict, repr=False)
     # A backend replaced by a newer build keeps its query child until the queries running on it are answered.
@@ -78,13 +77,15 @@ class Backend:
         return cls(None, info.id, datetime.fromisoformat(info.created), info.triples, info.graph_sizes, timeout, remote=store)
 
     @classmethod
-    def for_store(cls, store: KGStore, timeout: float, memory_limit: int = 0) -> Backend:
-        """Serve a store already open in this process (built in memory, as tests do); children inherit it."""
+    def for_store(cls, store: KGStore, timeout: float, memory_limit: int = 0, published: str | Path | None = None) -> Backend:
+        """Serve a store already open in this process (built in memory, as tests do); children inherit it.
+        `published` is where its build published (kg.build.Outcome.published); else the store's own folder."""
         if isinstance(store, RemoteStore):
             return cls.for_remote(store, timeout)
         created = datetime.fromisoformat(store.info.created) if store.info else datetime.now(timezone.utc).replace(microsecond=0)
         build_id = store.info.id if store.info else "memory-" + created.strftime("%Y%m%dT%H%M%SZ") + f"-{id(store):x}"
-        return cls(lambda: store, build_id, created, len(store), store.graph_sizes(), timeout, memory_limit, store.path)
+        folder = Path(published) if published is not None else store.path
+        return cls(lambda: store, build_id, created, len(store), store.graph_sizes(), timeout, memory_limit, folder)
 
     def run(self, job: QueryJob) -> Answer:
         if self.remote is not None:
@@ -142,9 +143,7 @@ class Backend:
 
     def _remote_select(self, text: str) -> list[dict[str, dict]]:
         try:
-            solutions = self.remote.select(text)
-            names = [v.value for v in solutions.variables]
-            return [{n: _binding(s[n]) for n in names if s[n] is not None} for s in solutions]
+            return bindings(self.remote.select(text))
         except StoreTimeout as e:
             raise BackendError(503, e.message) from None
         except KGError as e:  # logged by the caller's handler; the message names no URL of the store
@@ -154,21 +153,3 @@ class Backend:
         runner = self._runners.pop(os.getpid(), None)
         if runner is not None:
             runner.close()
-
-
-XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-
-
-def _binding(term) -> dict:
-    """A pyoxigraph term as a SPARQL JSON results binding."""
-    if isinstance(term, ox.NamedNode):
-        return {"type": "uri", "value": term.value}
-    if isinstance(term, ox.BlankNode):
-        return {"type": "bnode", "value": term.value}
-    binding = {"type": "literal", "value": term.value}
-    if term.language:
-        binding["xml:lang"] = term.language
-    elif term.datatype.value != XSD_STRING:
-        binding["datatype"] = term.datatype.value
-    return binding
-

@@ -9,8 +9,6 @@ cross the pipe.
 
 from __future__ import annotations
 
-import csv
-import io
 import multiprocessing
 import os
 import sys
@@ -34,7 +32,7 @@ class QueryJob:
     named_graphs: tuple[str, ...] = ()
     result_format: str | None = None  # format name for SELECT/ASK, None when the client accepts none
     graph_format: str | None = None  # format name for CONSTRUCT/DESCRIBE
-    row_limit: int = 0  # 0: no limit
+    row_limit: int = 0  # most solutions returned; 0: no limit
     base_iri: str | None = None  # relative IRIs in the query resolve against it (the endpoint's URL)
 
 
@@ -44,8 +42,7 @@ class Answer:
     body: bytes
     media_type: str = "text/plain"
     kind: str = ""
-    rows: int | None = None  # solutions returned, counted for SELECT when the row limit was imposed
-    limited: bool = False  # the row limit was imposed on this query
+    truncated: bool = False  # the row limit cut solutions off: more came back than were returned
     retry_after: int | None = None  # seconds, for a 503
     store_limit: int | None = None  # a remote store cut the result at this many rows (its own limit, not ours)
 
@@ -79,12 +76,24 @@ def execute(store, job: QueryJob, **store_options) -> Answer:
         offered = ", ".join(f.media_type for n, f in formats.items() if n != "table")
         return Answer(406, _message(f"the query returns {'a graph' if kind == 'graph' else 'solutions'}; none of the accepted media types fits; available: {offered}"))
     fmt = formats[name]
+    truncated = False
     try:
+        if kind == "select" and limited:
+            result, truncated = _first(result, job.row_limit)
         body = q.serialize(result, fmt)
     except OSError as e:
         return Answer(500, _message(f"the query failed while running: {e}"))
-    rows = _count_rows(body, fmt) if kind == "select" and limited else None
-    return Answer(200, body, fmt.media_type, kind, rows, limited, store_limit=store_limit)
+    return Answer(200, body, fmt.media_type, kind, truncated, store_limit=store_limit)
+
+
+def _first(solutions, limit: int):
+    """The first `limit` solutions, and whether there were more (the capped query asks for one more than it
+    returns). They pass through TSV, whose one line per solution keeps every term as it was (IRIs, blank node
+    labels, language tags, datatypes, escaped newlines), so the cut is exact in whatever format is written next."""
+    lines = solutions.serialize(format=ox.QueryResultsFormat.TSV).split(b"\n")
+    rows = lines[1:-1]  # a header line first; a newline ends every line
+    kept = b"\n".join([lines[0], *rows[:limit]]) + b"\n"
+    return ox.parse_query_results(kept, ox.QueryResultsFormat.TSV), len(rows) > limit
 
 
 def execute_remote(store, job: QueryJob, page: bool = False) -> Answer:
@@ -101,14 +110,6 @@ def execute_remote(store, job: QueryJob, page: bool = False) -> Answer:
     except StoreError as e:
         print(f"kg serve: {e}", file=sys.stderr)
         return Answer(502, _message(f"the SPARQL store behind this endpoint failed to answer: {e.message}"))
-
-
-def _count_rows(body: bytes, fmt: q.Format) -> int:
-    if fmt.name == "csv":  # lossy for Oxigraph's parser; quoted newlines need a real CSV reader
-        return max(0, sum(1 for _ in csv.reader(io.StringIO(body.decode("utf-8")))) - 1)
-    if fmt.name == "tsv":  # newlines inside values are escaped as \n
-        return max(0, body.count(b"\n") - 1)
-    return sum(1 for _ in ox.parse_query_results(body, format=fmt.writer))
 
 
 def _message(text: str) -> bytes:

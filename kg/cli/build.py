@@ -32,7 +32,9 @@ def run(args) -> int:
         remote.check_writable()
     if not args.no_import:
         import_present(paths(args))
-    outcome = build(paths(args), Inference(args.inference), in_memory=place.in_memory, remote=remote, engine=Engine(args.engine))
+    # `--store memory` keeps nothing, so it publishes nothing either.
+    outcome = build(paths(args), Inference(args.inference), in_memory=place.in_memory, remote=remote, engine=Engine(args.engine),
+                    publish=not place.in_memory)
     info = outcome.info
     triples = info.triples if info else len(outcome.store)
     graphs = info.graphs if info else len(outcome.store.named_graphs())

@@ -2,13 +2,15 @@
 
 A file that cannot be read stops the load with a SourceSyntaxError naming file, line and column.
 rdflib parses; where rdflib's own error carries no position, the file is re-read by Oxigraph's parser
-only to locate the error.
+only to locate the error. A file that parses but holds an ill-typed literal or a malformed language tag loads,
+with the bad literals listed in its LoadedFile (kg.sources.literals) for the report to show as violations.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 import xml.sax
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +23,8 @@ from rdflib.plugins.parsers.notation3 import BadSyntax
 from kg.config import ROOT
 from kg.errors import InputError, SourceSyntaxError
 from kg.namespaces import GRAPH
+from kg.sources import literals, positions
+from kg.sources.literals import BadLiteral
 
 # suffix -> (rdflib format, Oxigraph format used to locate errors)
 FORMATS = {
@@ -42,6 +46,7 @@ class LoadedFile:
     graph: URIRef  # the file's own graph
     triples: int
     declared: tuple[URIRef, ...] = ()  # the named graphs a TriG or N-Quads file declares besides its own
+    bad_literals: tuple[BadLiteral, ...] = ()  # ill-typed literals and malformed language tags, with their places
 
 
 def display_path(path: Path) -> str:
@@ -106,14 +111,15 @@ def load_file(dataset: Dataset, path: Path) -> LoadedFile:
                 for triple in ctx:
                     target.add(triple)
                     count += 1
-            return LoadedFile(path, iri, count, tuple(declared))
+            parsed_triples = ((s, p, o) for s, p, o, _ in parsed.quads((None, None, None, None)))
         else:
             graph = dataset.graph(iri)
             graph.parse(data=data, format=rdflib_format, publicID=path.resolve().as_uri())
-            count = len(graph)
+            count, declared, parsed_triples = len(graph), [], graph
     except Exception as e:  # rdflib's parsers raise many types; each becomes a located syntax error
         raise _located(path, e) from None
-    return LoadedFile(path, iri, count)
+    bad = literals.check_triples(path, display_path(path), parsed_triples)
+    return LoadedFile(path, iri, count, tuple(declared), tuple(bad))
 
 
 def load_files(dataset: Dataset, paths: list[Path]) -> list[LoadedFile]:
@@ -132,19 +138,65 @@ def load_into_store(kg_store, paths: list[Path]) -> list[LoadedFile]:
         _, ox_format = FORMATS[path.suffix]
         iri = graph_iri(path)
         before = {g.value for g in store.named_graphs()} if path.suffix in QUAD_SUFFIXES else set()
+        own = ox.NamedNode(str(iri))
         try:
-            store.bulk_load(path=str(path), format=ox_format, base_iri=path.resolve().as_uri(), to_graph=ox.NamedNode(str(iri)))
+            try:
+                store.bulk_load(path=str(path), format=ox_format, base_iri=path.resolve().as_uri(), to_graph=own)
+            except SyntaxError as e:
+                if not _only_language_tags_wrong(path):
+                    raise
+                # Loaded as rdflib loads it, so that the malformed tags are reported as violations by both engines.
+                store.bulk_load(path=str(path), format=ox_format, base_iri=path.resolve().as_uri(), to_graph=own, lenient=True)
         except SyntaxError as e:
-            message = e.msg.split(": ", 1)[-1] if e.msg.startswith("Parser error") else e.msg
-            raise SourceSyntaxError(display_path(path), e.lineno, e.offset, message) from None
+            raise _oxigraph_error(path, e) from None
         except (OSError, ValueError) as e:
+            if "utf-8" in str(e).lower() or "utf8" in str(e).lower():
+                _check_utf8(path, path.read_bytes())  # Oxigraph names no place for a bad byte: find it, as load_file does
             raise InputError(str(e).strip() or type(e).__name__, display_path(path)) from None
         declared = ()
         if path.suffix in QUAD_SUFFIXES:
             declared = tuple(URIRef(g.value) for g in store.named_graphs() if g.value not in before and g.value != str(iri))
-        count = sum(1 for _ in store.quads_for_pattern(None, None, None, ox.NamedNode(str(iri))))
-        loaded.append(LoadedFile(path, iri, count, declared))
+        count = sum(1 for _ in store.quads_for_pattern(None, None, None, own))
+        bad = [b for g in (own, *(ox.NamedNode(str(d)) for d in declared))
+               for b in literals.check_store_graph(store, g, path, display_path(path))]
+        loaded.append(LoadedFile(path, iri, count, declared, tuple(sorted(bad, key=lambda b: (b.line, b.column)))))
     return loaded
+
+
+_LANGUAGE_TAG = re.compile(r"(?<=[\"'])@[A-Za-z]+(?:-[A-Za-z0-9]+)*")
+
+
+def _only_language_tags_wrong(path: Path) -> bool:
+    """Whether Oxigraph's strict parser refuses a Turtle-family file only for its malformed language tags: with
+    each such tag masked (same length, so every other error keeps its place), the file must parse strictly,
+    and any other error is raised with its own place."""
+    if path.suffix not in positions.TURTLE_LIKE | positions.LINE_BASED:
+        return False
+    text = path.read_text(encoding="utf-8")
+    masked = 0
+
+    def mask(m: re.Match) -> str:
+        nonlocal masked
+        if literals.language_tag_error(m.group()[1:]) is None:
+            return m.group()
+        masked += 1
+        return "@en".ljust(len(m.group()))
+
+    patched = _LANGUAGE_TAG.sub(mask, text)
+    if not masked:
+        return False
+    _, ox_format = FORMATS[path.suffix]
+    try:
+        for _ in ox.parse(patched, format=ox_format, base_iri=path.resolve().as_uri()):
+            pass
+    except SyntaxError as e:
+        raise _oxigraph_error(path, e) from None
+    return True
+
+
+def _oxigraph_error(path: Path, e: SyntaxError) -> SourceSyntaxError:
+    message = e.msg.split(": ", 1)[-1] if e.msg.startswith("Parser error") else e.msg
+    return SourceSyntaxError(display_path(path), e.lineno, e.offset, message)
 
 
 def union(dataset: Dataset) -> Graph:
@@ -200,6 +252,5 @@ def _locate_with_oxigraph(path: Path) -> SourceSyntaxError | None:
         for _ in ox.parse(path=str(path), format=ox_format, base_iri=path.resolve().as_uri()):
             pass
     except SyntaxError as e:
-        message = e.msg.split(": ", 1)[-1] if e.msg.startswith("Parser error") else e.msg
-        return SourceSyntaxError(display_path(path), e.lineno, e.offset, message)
+        return _oxigraph_error(path, e)
     return None

@@ -3,6 +3,9 @@
 - dangling-iri: an IRI of ours (under id/) used as an object but the subject of no triple: a link to nothing.
 - duplicate-entity: two IRIs with the same English label and the same class of ours: probably one thing twice.
 - shared-wikidata-link: two resources with schema:sameAs to the same Wikidata entity, which names one thing.
+- ill-typed-literal, bad-language-tag: a literal whose lexical form is not valid for its datatype, or whose
+  language tag is not BCP 47, found while the files were loaded (kg.sources.literals) and placed at the
+  literal's own line and column.
 
 Each check scans the asserted triples (ontology + data, before reasoning: an inferred `x a ckg:Organisation`
 must not make a dangling link look described) with rdflib's triple indexes and dicts, not SPARQL, so the
@@ -18,6 +21,7 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
+import warnings
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -26,9 +30,10 @@ from rdflib.namespace import RDF, RDFS, SH
 from rdflib.term import Node
 
 from kg.namespaces import BASE, CKG, ID, SCHEMA
+from kg.sources.literals import ILL_TYPED, LANGUAGE_TAG
 from kg.validation.formats import short
 from kg.validation.placement import Origin
-from kg.validation.results import Report, Result
+from kg.validation.results import Report, Result, show
 
 CHECKS = Namespace(BASE + "checks/")
 
@@ -71,7 +76,22 @@ SHARED_WIKIDATA_LINK = Check(
     "Two resources link with schema:sameAs to the same Wikidata entity, which names one thing: one link is wrong, "
     "or the two resources are one.",
 )
-ALL = (DANGLING_IRI, DUPLICATE_ENTITY, SHARED_WIKIDATA_LINK)
+ILL_TYPED_LITERAL = Check(
+    "ill-typed-literal",
+    "Violation",
+    "ill-typed literal",
+    "A literal whose lexical form is not valid for its XSD datatype (\"abc\"^^xsd:integer, \"2019-02-31\"^^xsd:date): "
+    "queries comparing or sorting it fail, and reasoners stop on it.",
+)
+BAD_LANGUAGE_TAG = Check(
+    "bad-language-tag",
+    "Violation",
+    "malformed language tag",
+    "A literal whose language tag is not a well-formed BCP 47 tag (RFC 5646), such as @it-toolongsubtag: "
+    "other RDF tools refuse the file.",
+)
+ALL = (DANGLING_IRI, DUPLICATE_ENTITY, SHARED_WIKIDATA_LINK)  # what find() runs on the asserted graph
+LITERAL_CHECKS = (ILL_TYPED_LITERAL, BAD_LANGUAGE_TAG)  # what the load finds (kg.sources.literals), one file at a time
 
 
 @dataclass(frozen=True)
@@ -83,6 +103,17 @@ class Finding:
     path: URIRef
     value: Node
     message: str
+    place: tuple[str, int, int] | None = None  # file, line, column, when the finding was made where it is written
+
+
+def literal_findings(files) -> list[Finding]:
+    """The bad literals the load found in `files` (kg.sources.load.LoadedFile), as findings at their places."""
+    checks = {ILL_TYPED: ILL_TYPED_LITERAL, LANGUAGE_TAG: BAD_LANGUAGE_TAG}
+    return [
+        Finding(checks[b.problem], b.subject, b.predicate, b.literal, b.message, (b.file, b.line, b.column))
+        for f in files
+        for b in f.bad_literals
+    ]
 
 
 def find(graph: Graph) -> list[Finding]:
@@ -185,7 +216,8 @@ def merge(report: Report, findings: list[Finding], graph: Graph, origin: Origin)
 
 def add_findings(report: Report, findings: list[Finding], place, label) -> Report:
     """merge's work for any store: `place(triple)` gives (file, line) of a finding's triple, `label(node)` the
-    label of its focus node (kg.checks_sparql calls this with the store's answers)."""
+    label of its focus node (kg.checks_sparql calls this with the store's answers). A finding that knows its
+    place (a literal, placed at load) keeps it."""
     if not findings:
         return report
     raw = report.graph
@@ -213,19 +245,20 @@ def add_findings(report: Report, findings: list[Finding], place, label) -> Repor
             (SH.resultMessage, Literal(f.message, lang="en")),
         ):
             raw.add((r, p, o))
-        file, line = place((f.focus, f.path, f.value))
+        file, line, column = f.place or (*place((f.focus, f.path, f.value)), 0)
         results.append(
             Result(
                 file=file,
                 line=line,
-                focus=str(f.focus),
+                focus=show(f.focus),
                 severity=f.check.severity,
                 path=str(f.path),
-                value=f.value.n3() if isinstance(f.value, Literal) else str(f.value),
+                value=_n3(f.value) if isinstance(f.value, Literal) else str(f.value),
                 shape=str(f.check.iri),
                 component=f.check.name,
                 message=f.message,
                 label=label(f.focus),
+                column=column,
             )
         )
     if any(f.check.severity == "Violation" for f in findings):
@@ -233,10 +266,16 @@ def add_findings(report: Report, findings: list[Finding], place, label) -> Repor
     return Report(sorted(set(results)), raw)
 
 
+def _n3(literal: Literal) -> str:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # rdflib warns when it writes an ill-typed number: reporting it is our point
+        return literal.n3()
+
+
 def _place(origin: Origin, graphs: dict, triple) -> tuple[str, int]:
     """The file and line of the subject in the file that asserts `triple` (the focus node's own file otherwise)."""
-    holding = {g: path for g, path in origin.graphs.items() if g in graphs and triple in graphs[g]}
-    return Origin(origin.dataset, holding)(triple[0]) if holding else origin(triple[0])
+    holding = {g for g in origin.graphs if g in graphs and triple in graphs[g]}
+    return origin.place_in(triple[0], holding) if holding else origin(triple[0])
 
 
 def normalised_label(label: Literal) -> str:

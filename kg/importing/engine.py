@@ -52,7 +52,9 @@ class InputFile:
 @dataclass
 class MappingResult:
     source: str
-    quads: set[Quad] = field(default_factory=set)
+    # Each quad once, in the order the rows made them: iterating a set visits them in hash order, all over the
+    # heap, and the later stages' passes over a few hundred thousand quads took three times as long.
+    quads: dict[Quad, None] = field(default_factory=dict)
     rejects: list[Reject] = field(default_factory=list)
     rows: Counter = field(default_factory=Counter)          # rows read per logical source
     rejected_rows: int = 0
@@ -115,6 +117,8 @@ class Engine:
         self._apply = normalise
         self._error = error_type or ValueError
         self._cache: dict[tuple, object] = {}
+        self._rendered: dict[tuple, object] = {}
+        self._file_names: dict[str, str] = {}
         # Join indexes: (map name, parent columns) -> key -> subject IRIs of accepted parent rows.
         self._indexes: dict[tuple[str, tuple[str, ...]], dict[tuple, list[NamedNode]]] = {}
         self._joins_by_source: dict[str, list[tuple[str, tuple[str, ...]]]] = defaultdict(list)
@@ -145,6 +149,22 @@ class Engine:
         return hit
 
     def _render(self, template: Template, values: dict[str, str], encode: bool) -> str:
+        # Exports repeat a programme, an acronym, a town on many rows: each template is rendered once per
+        # distinct combination of its cells (or fails once, with the same error).
+        key = (id(template), encode, *[values.get(c, "") for c in template.columns])
+        try:
+            hit = self._rendered[key]
+        except KeyError:
+            try:
+                hit = self._render_parts(template, values, encode)
+            except (_Missing, _RowError) as e:
+                hit = e
+            self._rendered[key] = hit
+        if isinstance(hit, Exception):
+            raise hit.with_traceback(None)
+        return hit
+
+    def _render_parts(self, template: Template, values: dict[str, str], encode: bool) -> str:
         out = []
         for part in template.parts:
             if isinstance(part, str):
@@ -279,18 +299,37 @@ class Engine:
                 continue
             for c in m.classes:
                 quads.append(Quad(s, RDF_TYPE, c, g))
+            ordered = []
             for prop in m.properties:
                 if prop.when is not None and not _holds(prop.when, row.values):
                     continue
                 try:
-                    for o in self._object(prop, row, subjects):
-                        quads.append(Quad(o, prop.predicate, s, g) if prop.inverse else Quad(s, prop.predicate, o, g))
+                    objects = self._object(prop, row, subjects)
                 except _Missing as e:
                     if prop.required:
                         errors.append(_RowError(e.column or prop.label, "",
                                                 f"empty, and {m.name} needs it for {self._short(prop.predicate)}"))
+                    continue
                 except _RowError as e:
                     (errors if prop.required else dropped).append(e)
+                    continue
+                if prop.not_before is not None:
+                    ordered.append((prop, objects))
+                    continue
+                for o in objects:
+                    quads.append(Quad(o, prop.predicate, s, g) if prop.inverse else Quad(s, prop.predicate, o, g))
+            for prop, objects in ordered:
+                # The row stays; only the date that cannot be right beside the other is left out, with its place.
+                earlier = [q.object for q in quads if q.subject == s and q.predicate == prop.not_before]
+                for o in objects:
+                    before = next((e for e in earlier if _ends_before(o, e)), None)
+                    if before is None:
+                        quads.append(Quad(s, prop.predicate, o, g))
+                    else:
+                        column = prop.objects.column or prop.label
+                        dropped.append(_RowError(column, row.values.get(column, o.value),
+                                                 f"{o.value} is before {self._short(prop.not_before)} {before.value} "
+                                                 f"on the same row"))
             if m.provenance:
                 if record is None:
                     record = NamedNode(record_iri(self.source, self._record_id(ls, row)))
@@ -306,7 +345,9 @@ class Engine:
             result.rejects.append(Reject(column=e.column or "", value=e.value or "", reason=e.reason,
                                          action=VALUE_DROPPED, **place))
         if record is not None:
-            name = Path(row.file).name
+            name = self._file_names.get(row.file)
+            if name is None:
+                name = self._file_names[row.file] = Path(row.file).name
             quads += [
                 Quad(record, RDF_TYPE, SOURCE_RECORD, g),
                 Quad(record, RDFS_LABEL, Literal(f"{name}{' sheet ' + row.sheet if row.sheet else ''} row "
@@ -377,7 +418,7 @@ class Engine:
                 if quads is None:
                     result.rejected_rows += 1
                 else:
-                    result.quads.update(quads)
+                    result.quads.update(dict.fromkeys(quads))
         for q in result.quads:
             if q.predicate == RDF_TYPE:
                 result.entities[q.object] += 1
@@ -403,6 +444,12 @@ class Engine:
             raise InputError(f"{display}{sheet} has no column {', '.join(map(repr, missing))} "
                              f"(it has: {', '.join(sorted(seen))})",
                              f"{self.mapping.path}:{wanted[missing[0]]}")
+
+
+def _ends_before(end, start) -> bool:
+    from kg.importing.normalise import ends_before
+
+    return isinstance(end, Literal) and isinstance(start, Literal) and ends_before(end, start)
 
 
 def _join_key(value: str) -> str:

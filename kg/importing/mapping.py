@@ -8,6 +8,7 @@ engine does no parsing per cell. Every mistake in the file is an InputError nami
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -94,8 +95,9 @@ class Template:
     kind: str                 # "iri" or "literal"
     prefix: str = ""          # for IRIs: the expanded namespace the template starts in ("" for absolute)
 
-    @property
+    @functools.cached_property
     def columns(self) -> list[str]:
+        # Computed once: the engine asks for every cell of every row.
         return [p.column for p in self.parts if isinstance(p, Placeholder)]
 
     @property
@@ -139,6 +141,7 @@ class PropertyMap:
     when: Condition | None
     line: int
     inverse: bool = False     # written object -> subject: the project's ckg:hasParticipation from a partner row
+    not_before: NamedNode | None = None   # a date earlier than this predicate's date on the same row is dropped
 
     @property
     def label(self) -> str:
@@ -375,6 +378,7 @@ class _Checker:
 
 _OBJECT_KINDS = ("column", "template", "literal", "iri", "constant", "map")
 _PROPERTY_KEYS = {"predicate", "inverse", "required", "when", "normalise", "args", "language", "datatype", "join", "lookup",
+                  "not_before",
                   *_OBJECT_KINDS}
 
 
@@ -523,15 +527,26 @@ def _property(check: _Checker, node, what: str, pending_refs: list, source: str)
     inverse = node.get("inverse", False)
     if not isinstance(inverse, bool) or (inverse and kind not in ("iri", "constant", "map")):
         raise check.error(node.line_of("inverse"), f"{what}: inverse is true or false, and only for IRI objects")
+    not_before = node.get("not_before")
+    if not_before is not None:
+        if kind not in ("column", "template") or required:
+            raise check.error(node.line_of("not_before"), f"{what}: not_before is for an optional date from a "
+                                                          "column or a template")
+        not_before = NamedNode(check.iri(not_before, node.line_of("not_before")))
     return PropertyMap(predicate, obj, required,
-                       check.condition(when, node.line_of("when")) if when is not None else None, line, inverse)
+                       check.condition(when, node.line_of("when")) if when is not None else None, line, inverse,
+                       not_before)
 
 
 # ---------------------------------------------------------------- IRIs
 
 def iri_part(value: str) -> str:
-    """A cell value placed inside an IRI: characters an IRI path segment cannot hold are %-encoded."""
-    return quote(value, safe="-._~")
+    """A cell value placed inside an IRI: characters an IRI path segment cannot hold are %-encoded. Letters and
+    digits of any script stay as they are (RFC 3987): the server decodes a request's path to them, so a
+    %-encoded IRI in the store would never be found by its own URL."""
+    if value.isascii():
+        return quote(value, safe="-._~")
+    return "".join(ch if ch.isalnum() and not ch.isascii() else quote(ch, safe="-._~") for ch in value)
 
 
 def record_iri(source: str, record_id: str) -> str:

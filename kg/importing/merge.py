@@ -104,18 +104,20 @@ def resolve_conflicts(curated: list, imported: dict[str, list[Quad]]) -> dict[st
         for q in quads:
             if q.predicate in _WATCHED:
                 given[_key(q)].setdefault(q.object, source)
+    rank = {source: i for i, source in enumerate(imported)}
     drop: set[tuple] = set()
     extra: dict[str, list[Quad]] = defaultdict(list)
     for key, values in given.items():
         subject, predicate, _ = key
         kept = curated_values.get(key, [])
-        distinct = [v for v in values if v not in kept]
+        distinct = sorted((v for v in values if v not in kept), key=lambda v: (rank[values[v]], str(v)))
         if not distinct or (not kept and len(values) == 1):
             continue
         if not kept:
             # No curated value: the first source's, preferring a name not written in capitals.
+            # Within a source, by the value's N-Triples text: the quads come in no particular order.
             ordered = sorted(values, key=lambda v: (_shout(v) if predicate in NAMES else False,
-                                                    list(given[key]).index(v)))
+                                                    rank[values[v]], str(v)))
             kept = [ordered[0]]
             distinct = ordered[1:]
         for value in distinct:
@@ -178,3 +180,173 @@ def _contradiction(subject: str, predicate: str, kept: list, kept_is_curated: bo
             Quad(contradiction, NamedNode(str(CKG.about)), NamedNode(subject), graph)]
     out += [Quad(contradiction, NamedNode(str(CKG.hasClaim)), c, graph) for c in claims]
     out += [Quad(contradiction, NamedNode(DCT_SOURCE), NamedNode(d), graph) for d in sorted(docs)]
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Facts that hold across properties: one coordinator per project, a project's dates in order
+
+ROLE = str(CKG.role)
+_ROLE_NODE, _INPROJECT_NODE = NamedNode(ROLE), NamedNode(INPROJECT)
+COORDINATOR, PARTNER = NamedNode(f"{ID}role/coordinator"), NamedNode(f"{ID}role/partner")
+START, END = NamedNode(str(CKG.startDate)), NamedNode(str(CKG.endDate))
+
+
+def _claim_quads(name: str, subject: str, predicate: str, value, sources: list[str], said: str,
+                 graph: NamedNode, key: str | None = None) -> tuple[NamedNode, list[Quad]]:
+    # `key` (default: the value, as _contradiction names its claims) makes the IRI: one claim, one IRI, however
+    # many contradictions cite it.
+    digest = hashlib.sha1((str(value) if key is None else key).encode()).hexdigest()[:10]
+    claim = NamedNode(f"{ID}claim/{name}-{digest}")
+    a = NamedNode(RDF + "type")
+    quads = [Quad(claim, a, NamedNode(str(CKG.Claim)), graph),
+             Quad(claim, NamedNode(RDFS_LABEL), Literal(f"{_short(predicate)} of {_slug(subject)} is "
+                                                        f"{_shown(value)} ({said})", language="en"), graph),
+             Quad(claim, NamedNode(RDF + "subject"), NamedNode(subject), graph),
+             Quad(claim, NamedNode(RDF + "predicate"), NamedNode(predicate), graph),
+             Quad(claim, NamedNode(RDF + "object"), value, graph)]
+    quads += [Quad(claim, NamedNode(DCT_SOURCE), NamedNode(d), graph) for d in sources]
+    return claim, quads
+
+
+def _shown(value) -> str:
+    return _slug(value.value) if isinstance(value, NamedNode) else value.value
+
+
+def _contradiction_quads(name: str, about: str, label: str, comment: str, claims: list[NamedNode],
+                         sources: set[str], graph: NamedNode) -> list[Quad]:
+    contradiction = NamedNode(f"{ID}contradiction/{name}")
+    return [Quad(contradiction, NamedNode(RDF + "type"), NamedNode(str(CKG.Contradiction)), graph),
+            Quad(contradiction, NamedNode(RDFS_LABEL), Literal(label, language="en"), graph),
+            Quad(contradiction, NamedNode(RDFS_COMMENT), Literal(comment, language="en"), graph),
+            Quad(contradiction, NamedNode(str(CKG.about)), NamedNode(about), graph),
+            *(Quad(contradiction, NamedNode(str(CKG.hasClaim)), c, graph) for c in claims),
+            *(Quad(contradiction, NamedNode(DCT_SOURCE), NamedNode(d), graph) for d in sorted(sources))]
+
+
+def _graph(source: str) -> NamedNode:
+    return NamedNode(f"https://w3id.org/cohesion-kg/graph/import/{source}")
+
+
+def settle_coordinators(curated: list, imported: dict[str, list[Quad]]) -> dict[str, list[Quad]]:
+    """A project has one coordinator. Where sources name different ones (URBACT's lead city and keep.eu's lead
+    partner, when reconciliation could not make them one organisation), the curated KG's coordinator stays
+    asserted, else the one of the first source in the manifest (the programme's own publication before the
+    aggregators). Every other one stays a participation as a partner (a lead partner is a partner of its
+    project in every programme's terms) and its coordinator role becomes a ckg:Claim, beside the asserted
+    one's, in a ckg:Contradiction about the project."""
+    project_of: dict[NamedNode, NamedNode] = {}
+    roles: dict[NamedNode, set] = defaultdict(set)
+    said: dict[NamedNode, list[str]] = defaultdict(list)       # participation -> who says it coordinates
+    curated_docs: dict[str, set[str]] = defaultdict(set)
+    for source, quads in [("kg", curated), *imported.items()]:
+        for q in quads:
+            if q.predicate == _INPROJECT_NODE:
+                project_of[q.subject] = q.object
+            elif q.predicate == _ROLE_NODE:
+                roles[q.subject].add(q.object)
+                if q.object == COORDINATOR and source not in said[q.subject]:
+                    said[q.subject].append(source)
+            elif source == "kg" and q.predicate == _DCT_SOURCE_NODE:
+                curated_docs[q.subject.value].add(q.object.value)
+    rank = {source: i for i, source in enumerate(["kg", *imported])}
+    coordinators: dict[NamedNode, list[NamedNode]] = defaultdict(list)
+    for participation, sources in said.items():
+        if participation in project_of:
+            coordinators[project_of[participation]].append(participation)
+    demoted: set[tuple] = set()
+    extra: dict[str, list[Quad]] = defaultdict(list)
+    for project, found in sorted(coordinators.items(), key=lambda pf: pf[0].value):
+        if len(found) < 2:
+            continue
+        found.sort(key=lambda p: (min(rank[s] for s in said[p]), p.value))
+        kept, others = found[0], found[1:]
+        if not any(s != "kg" for p in others for s in said[p]):
+            continue        # the curated KG's own coordinators are its curators' to settle, not an import's
+        name = f"import-{_slug(project.value)}-coordinator"
+        first_other = min((s for p in others for s in said[p] if s != "kg"), key=rank.__getitem__)
+        graph = _graph(first_other)
+        claims, docs = [], set()
+        for participation in found:
+            for source in said[participation]:
+                sources = (sorted(curated_docs.get(participation.value, ())) if source == "kg"
+                           else [dataset_iri(source)])
+                who = "the curated KG" if source == "kg" else f"the import of {source}"
+                claim, quads = _claim_quads(name, participation.value, ROLE, COORDINATOR, sources, who, graph,
+                                            key=f"{participation.value} {source}")
+                claims.append(claim)
+                docs.update(sources)
+                extra[first_other] += quads
+        for participation in others:
+            for source in said[participation]:
+                if source != "kg":
+                    demoted.add((participation, source))
+            if roles[participation] <= {COORDINATOR} and any(s != "kg" for s in said[participation]):
+                source = min((s for s in said[participation] if s != "kg"), key=rank.__getitem__)
+                extra[source].append(Quad(participation, _ROLE_NODE, PARTNER, _graph(source)))
+        whose = ("the curated KG's" if "kg" in said[kept]
+                 else f"that of the first source, {said[kept][0]}")
+        named = "; ".join(f"{_slug(p.value)} ({', '.join(said[p])})" for p in others)
+        extra[first_other] += _contradiction_quads(
+            name, project.value, f"coordinator of {_slug(project.value)}: sources disagree",
+            f"Asserted coordinator: {_slug(kept.value)} ({whose}). Also named coordinator: {named}; that "
+            f"participation stays, as a partner unless it has another role.", claims, docs, graph)
+    result = {}
+    for source, quads in imported.items():
+        kept_quads = [q for q in quads if not (q.predicate == _ROLE_NODE and q.object == COORDINATOR
+                                               and (q.subject, source) in demoted)] if demoted else list(quads)
+        result[source] = kept_quads + extra[source]
+    return result
+
+
+def settle_date_order(curated: list, imported: dict[str, list[Quad]]) -> dict[str, list[Quad]]:
+    """A project's asserted start and end can come from two sources (the URBACT table's start year, keep.eu's
+    end day) and then be out of order, though each source's own pair is not. The end date that ends before the
+    start is no longer asserted; both stay as ckg:Claims with their sources in a ckg:Contradiction."""
+    from kg.importing.normalise import ends_before
+
+    curated_docs: dict[str, set[str]] = defaultdict(set)
+    for q in curated:
+        if q.predicate == _DCT_SOURCE_NODE:
+            curated_docs[q.subject.value].add(q.object.value)
+    dates: dict[NamedNode, dict[NamedNode, list]] = defaultdict(lambda: defaultdict(list))
+    for source, quads in [("kg", curated), *imported.items()]:
+        for q in quads:
+            if q.predicate == START or q.predicate == END:
+                dates[q.subject][q.predicate].append((q.object, source))
+    drop: set[tuple] = set()
+    extra: dict[str, list[Quad]] = defaultdict(list)
+    for subject in sorted(dates, key=lambda s: s.value):
+        starts, ends = dates[subject].get(START, []), dates[subject].get(END, [])
+        for end, end_source in ends:
+            if end_source == "kg":
+                continue
+            late = [(start, s) for start, s in starts
+                    if s != end_source and isinstance(end, Literal) and isinstance(start, Literal)
+                    and ends_before(end, start)]
+            if not late:
+                continue
+            drop.add((subject, end, end_source))
+            name = f"import-{_slug(subject.value)}-dates"
+            graph = _graph(end_source)
+            claims, docs = [], set()
+            for value, predicate, source in [*((s, START, src) for s, src in late), (end, END, end_source)]:
+                sources = [dataset_iri(source)] if source != "kg" else sorted(curated_docs[subject.value])
+                # Named as resolve_conflicts names the claims of one property: the start a source gives
+                # may already be a claim there.
+                claim_name = f"import-{_slug(subject.value)}-{_short(predicate.value).lower()}"
+                claim, quads = _claim_quads(claim_name, subject.value, predicate.value, value, sources,
+                                            "the curated KG" if source == "kg" else f"the import of {source}", graph)
+                claims.append(claim)
+                docs.update(sources)
+                extra[end_source] += quads
+            starts_text = ", ".join(f"{v.value} ({s})" for v, s in late)
+            extra[end_source] += _contradiction_quads(
+                name, subject.value, f"dates of {_slug(subject.value)}: sources disagree",
+                f"Asserted start: {starts_text}. The end date {end.value} ({end_source}) is before it, so it is "
+                f"not asserted.", claims, docs, graph)
+    result = {}
+    for source, quads in imported.items():
+        result[source] = [q for q in quads if not (q.predicate == END and (q.subject, q.object, source) in drop)] \
+            + extra[source]
+    return result
+

@@ -194,6 +194,7 @@ _ASCII_EXTRA = str.maketrans({"ß": "ss", "ẞ": "SS", "ø": "o", "Ø": "O", "æ
                               "Œ": "OE", "đ": "d", "Đ": "D", "ł": "l", "Ł": "L", "þ": "th", "Þ": "Th",
                               "ð": "d", "Ð": "D", "ı": "i", "ħ": "h", "Ħ": "H", "ŀ": "l", "Ŀ": "L"})
 _NON_SLUG = re.compile(r"[^a-z0-9]+")
+_NON_WORD = re.compile(r"[\W_]+")
 
 
 def ascii_fold(s: str) -> str:
@@ -204,21 +205,66 @@ def ascii_fold(s: str) -> str:
 
 
 @normaliser
-def slug(value, max_length=None) -> str:
+def slug(value, max_length=None, script="latin") -> str:
     """A slug for an IRI: ASCII, lower case, words joined by "-"; cut at a word boundary to `max_length`.
+    Letters with no ASCII form are dropped; a value with no Latin letter or digit at all is refused, unless
+    `script="any"`: then it keeps its own letters without their accents (an IRI can hold them, RFC 3987), so a
+    project whose only id is a Greek acronym still gets a stable, readable IRI. Values with a Latin letter or
+    digit give the same slug with either `script`, so switching a mapping to "any" moves no existing IRI.
 
     >>> slug("Łódź – Città di Torino")
     'lodz-citta-di-torino'
     >>> slug("2014 - 2020 INTERREG VB Central Europe", max_length=20)
     '2014-2020-interreg'
+    >>> slug("ΑΓΡΟ-ΤΑΥΤΌΤΗΤΑ", script="any"), slug("Città di Torino", script="any")
+    ('αγρο-ταυτοτητα', 'citta-di-torino')
     """
+    if script not in ("latin", "any"):
+        raise NormaliseError(f"script is 'latin' or 'any', not {script!r}")
     s = _NON_SLUG.sub("-", ascii_fold(_plain(value)).lower()).strip("-")
+    if not s and script == "any":
+        decomposed = unicodedata.normalize("NFKD", _plain(value))
+        s = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+        s = unicodedata.normalize("NFC", _NON_WORD.sub("-", s)).strip("-")
     if max_length is not None and len(s) > int(max_length):
         cut = s[: int(max_length) + 1]
         s = cut[: cut.rfind("-")] if "-" in cut else cut[: int(max_length)]
     if not s:
-        raise NormaliseError(f"no Latin letters or digits to make a slug from {value!r}")
+        letters = "letters or digits" if script == "any" else "Latin letters or digits"
+        raise NormaliseError(f"no {letters} to make a slug from {value!r}")
     return s
+
+
+def date_span(lexical: str, datatype: str) -> tuple[dt.date, dt.date] | None:
+    """The first and last day an xsd:date, xsd:gYearMonth or xsd:gYear names (None for other values), so that
+    "2019" and "2018-10-04" can be put in order: a year ends on 31 December.
+
+    >>> date_span("2019", XSD_GYEAR)
+    (datetime.date(2019, 1, 1), datetime.date(2019, 12, 31))
+    >>> date_span("2018-02", XSD_GYEARMONTH)[1]
+    datetime.date(2018, 2, 28)
+    """
+    try:
+        if datatype == XSD_DATE:
+            day = dt.date.fromisoformat(lexical[:10])
+            return day, day
+        if datatype == XSD_GYEARMONTH:
+            first = dt.date(int(lexical[:4]), int(lexical[5:7]), 1)
+            following = dt.date(first.year + first.month // 12, first.month % 12 + 1, 1)
+            return first, following - dt.timedelta(days=1)
+        if datatype == XSD_GYEAR:
+            return dt.date(int(lexical[:4]), 1, 1), dt.date(int(lexical[:4]), 12, 31)
+    except ValueError:
+        return None
+    return None
+
+
+def ends_before(end, start) -> bool:
+    """Whether the date literal `end` (anything with .value and .datatype, as pyoxigraph's) names a period that
+    is over before the one `start` names begins: "2018-10-04" ends before "2019" starts; "2019-06" does not."""
+    end_span = date_span(end.value, getattr(end.datatype, "value", ""))
+    start_span = date_span(start.value, getattr(start.datatype, "value", ""))
+    return end_span is not None and start_span is not None and end_span[1] < start_span[0]
 
 
 # --- numbers ------------------------------------------------------------------------------------------------
@@ -594,15 +640,18 @@ def _iso_alpha2(s: str) -> str | None:
 @lru_cache(maxsize=4096)
 def _country(s: str, scheme: str) -> str:
     s = s.strip()
-    code = _iso_alpha2(s)
-    if code is None and "/" in s:  # "Switzerland / SCHWEIZ/SUISSE/SVIZZERA": any part that names a country
-        codes = {c for part in s.split("/") if (c := _iso_alpha2(part.strip()))}
-        code = codes.pop() if len(codes) == 1 else None
-    if code is None and ";" in s:  # CORDIS repeats a code per activity: "FI;FI"
+    # CORDIS repeats a code per activity: "FI;FI". Split first: no country's name holds a ";", and looking the
+    # whole text up among every language's names first loaded them all for nothing (a second per import).
+    if ";" in s:
         codes = {_country(part, "iso") for part in s.split(";") if part.strip()}
         if len(codes) > 1:
             raise NormaliseError(f"several countries in {s!r}")
         code = codes.pop() if codes else None
+    else:
+        code = _iso_alpha2(s)
+    if code is None and "/" in s:  # "Switzerland / SCHWEIZ/SUISSE/SVIZZERA": any part that names a country
+        codes = {c for part in s.split("/") if (c := _iso_alpha2(part.strip()))}
+        code = codes.pop() if len(codes) == 1 else None
     if code is None:
         raise NormaliseError(f"unknown country {s!r}")
     return _EU_CODES.get(code, code) if scheme == "eu" else code

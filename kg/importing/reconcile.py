@@ -157,7 +157,8 @@ def _pin_note(pin: Pin) -> str:
 # Words that say what kind of body a name is, not which one: "Comune di Torino" and "City of Turin" are the
 # municipality of Torino/Turin, "CESIE GmbH" is CESIE. Folded (lower case, no accents) and matched as words.
 _MUNICIPAL_PREFIXES = (
-    "city of", "town of", "municipality of", "municipality", "city council of", "borough of", "london borough of",
+    "city of", "town of", "municipality of", "city hall of", "municipality", "city council of", "borough of",
+    "london borough of",
     "metropolitan city of", "comune di", "comune de", "citta di", "citta metropolitana di", "ville de", "ville d",
     "commune de", "stadt", "landeshauptstadt", "hansestadt", "freie und hansestadt", "gemeente", "stad",
     "municipio de", "municipio di", "municipiul", "ayuntamiento de", "ajuntament de", "concello de",
@@ -248,6 +249,7 @@ class _Target:
     candidate: Candidate               # the first candidate (or KG entity) with this IRI
     folded: set[str] = field(default_factory=set)
     conflated: str = ""                # why this target may be two places (then name matches go to review)
+    undecided: bool = False            # an ambiguous candidate: found only where no decided target fits, never fuzzily
 
 
 class _Index:
@@ -345,16 +347,17 @@ class _Run:
     def _remember(self, candidate: Candidate, decision: Decision, index: _Index) -> None:
         if candidate.kind == "city":
             self.city_target[candidate.iri] = decision.target
-        if decision.status == "ambiguous":
-            return          # not a target: what it is, is for a curator to say
+        # An ambiguous candidate keeps its own IRI and is a target too: which of its alternatives it is, is for a
+        # curator to say, but a later candidate of exactly its name is the same thing. Without this keep.eu's
+        # "Salzburg", undecided against an earlier "Salzbrug", left CORDIS's "SALZBURG" a third Salzburg.
         target = index.by_iri.get(decision.target)
         if target is None:
-            target = _Target(decision.target, candidate)
+            target = _Target(decision.target, candidate, undecided=decision.status == "ambiguous")
             target.conflated = self._conflation(candidate)
         index.add(target, candidate, candidate.city)
         if candidate.kind == "organisation" and decision.method == "new" and candidate.city:
             # "Comune di Torino" and URBACT's "Torino" membership are the same municipality: remember it
-            if any(municipal_core(n) in self._city_names(candidate.city) for n in candidate.names):
+            if self._names_its_city(candidate):
                 _append(index.by_governs[candidate.city], target)
 
     def _pinned(self, candidate: Candidate, pin: Pin) -> Decision:
@@ -386,6 +389,7 @@ class _Run:
 
     def _decision(self, candidate, targets, method, score=None, note="") -> Decision:
         targets = list(dict.fromkeys(targets))
+        targets = [t for t in targets if not t.undecided] or targets
         if len(targets) == 1 and not targets[0].conflated:
             return Decision(candidate, targets[0].iri, "matched", method, SCORES.get(method, 1.0) if score is None
                             else score, note=note)
@@ -508,6 +512,8 @@ class _Run:
                 if candidate.kind == "organisation" and different_words(query, choice):
                     continue
                 for target in block[choice]:
+                    if target.undecided:
+                        continue
                     if check_distance:
                         distance = distance_km(candidate, target.candidate)
                         if distance is not None and distance > FAR_KM:
@@ -537,11 +543,18 @@ class _Run:
         target = self.indexes["city"].by_iri.get(city) if city else None
         return target.folded if target else set()
 
+    def _names_its_city(self, candidate: Candidate) -> bool:
+        """Whether an organisation's name says it is the municipality of the city it is based in: "Comune di
+        Torino" in Torino, or the bare name of the town ("Naples" in Naples, as keep.eu lists lead partners)."""
+        if not candidate.city:
+            return False
+        names = self._city_names(candidate.city)
+        return any(place_core(n) in names for n in candidate.names)
+
     def _match_organisation(self, candidate: Candidate, index: _Index) -> Decision | None:
         governed = candidate.governs
-        if governed is None and candidate.city:
-            if any(municipal_core(n) in self._city_names(candidate.city) for n in candidate.names):
-                governed = candidate.city
+        if governed is None and self._names_its_city(candidate):
+            governed = candidate.city
         if governed and index.by_governs.get(governed):
             return self._decision(candidate, index.by_governs[governed], "municipality-of-city")
         for method, table, key in (("exact-name", index.by_exact, str.casefold),
@@ -635,17 +648,38 @@ def candidates_from_files(paths: Iterable[Path], source: str = "kg", root: Path 
     return _candidates(quads, source, record_of)
 
 
+_KIND_OF_NODE = {pyoxigraph.NamedNode(iri): kind for iri, kind in _KIND_OF_CLASS.items()}
+_TYPE_NODE = pyoxigraph.NamedNode(RDF_TYPE)
+_RECORD_NODES = {pyoxigraph.NamedNode(str(CKG[p])) for p in ("sourceFile", "sourceSheet", "sourceRow")}
+
+
 def _candidates(quads, source: str, record_of: dict[str, str]) -> list[Candidate]:
+    # Two passes that compare pyoxigraph terms: reading .value off each of a few hundred thousand quads cost
+    # seconds, and only the typed subjects (and where their records are) are candidates. Nothing here depends
+    # on the order of the quads.
+    quads = quads if isinstance(quads, list) else list(quads)
+    kinds_of: dict = defaultdict(set)
+    for quad in quads:
+        if quad.predicate == _TYPE_NODE:
+            kind = _KIND_OF_NODE.get(quad.object)
+            if kind is not None:
+                kinds_of[quad.subject].add(kind)
     values: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
     for quad in quads:
-        values[quad.subject.value][quad.predicate.value].append(quad.object)
+        if quad.subject in kinds_of or quad.predicate in _RECORD_NODES:
+            values[quad.subject.value][quad.predicate.value].append(quad.object)
     result = []
-    for subject, props in values.items():
-        kinds = sorted({_KIND_OF_CLASS[o.value] for o in props.get(RDF_TYPE, ()) if o.value in _KIND_OF_CLASS})
-        if not kinds:
-            continue
-        result.append(_candidate(subject, kinds[0], props, values, source, record_of.get(subject)))
+    for node, kinds in kinds_of.items():
+        subject = node.value
+        result.append(_candidate(subject, sorted(kinds)[0], values[subject], values, source, record_of.get(subject)))
     return sorted(result, key=lambda c: (c.kind, c.iri))
+
+
+# Predicates as text once: building them from the rdflib namespace per candidate cost a second per import.
+_NATIVE_NAME, _SOURCE_IDENTIFIER, _COUNTRY, _ACRONYM, _BASED_IN, _PART_OF_PROGRAMME, _FUNDED_BY, _GOVERNS = (
+    str(CKG[p]) for p in ("nativeName", "sourceIdentifier", "country", "acronym", "basedIn", "partOfProgramme",
+                          "fundedBy", "governs"))
+_RECORD_PLACE = tuple(str(CKG[p]) for p in ("sourceFile", "sourceSheet", "sourceRow"))
 
 
 def _candidate(subject, kind, props, values, source, record) -> Candidate:
@@ -660,7 +694,7 @@ def _candidate(subject, kind, props, values, source, record) -> Candidate:
         return found[0] if found else None
 
     def number(predicate):
-        for text in texts(predicate):
+        for text in sorted(texts(predicate)):
             try:
                 return float(text)
             except ValueError:
@@ -668,9 +702,9 @@ def _candidate(subject, kind, props, values, source, record) -> Candidate:
         return None
 
     # Labels first, sorted so that the same graph gives the same tuple whatever the store's order
-    names = tuple(dict.fromkeys([*sorted(texts(RDFS_LABEL)), *sorted(texts(str(CKG.nativeName))),
+    names = tuple(dict.fromkeys([*sorted(texts(RDFS_LABEL)), *sorted(texts(_NATIVE_NAME)),
                                  *sorted(texts(DCT_ALTERNATIVE)), *sorted(texts(SKOS_ALT))]))
-    ids = set(texts(str(CKG.sourceIdentifier)))
+    ids = set(texts(_SOURCE_IDENTIFIER))
     geonames = None
     for same in (iri for p in SAME_AS for iri in iris(p)):
         if same.startswith(WIKIDATA):
@@ -680,18 +714,18 @@ def _candidate(subject, kind, props, values, source, record) -> Candidate:
     for text in sorted(ids):
         if text.startswith("geonames:"):
             geonames = geonames or text.split(":", 1)[1]
-    country = first_iri(str(CKG.country))
-    acronyms = sorted(texts(str(CKG.acronym)))
+    country = first_iri(_COUNTRY)
+    acronyms = sorted(texts(_ACRONYM))
     if record is None:
         record = _record(first_iri(WAS_DERIVED_FROM), values) or subject
     return Candidate(
         kind=kind, iri=subject, source=source, record=record, names=names,
         country=country.rstrip("/").rsplit("/", 1)[-1].upper() if country else None,
         geonames=geonames, ids=tuple(sorted(ids)),
-        city=first_iri(str(CKG.basedIn)),
-        programme=first_iri(str(CKG.partOfProgramme if kind == "programme" else CKG.fundedBy)),
+        city=first_iri(_BASED_IN),
+        programme=first_iri((_PART_OF_PROGRAMME if kind == "programme" else _FUNDED_BY)),
         acronym=acronyms[0] if acronyms else None,
-        lat=number(LAT), long=number(LONG), governs=first_iri(str(CKG.governs)))
+        lat=number(LAT), long=number(LONG), governs=first_iri(_GOVERNS))
 
 
 def _record(iri: str | None, values) -> str | None:
@@ -699,8 +733,7 @@ def _record(iri: str | None, values) -> str | None:
     if iri is None:
         return None
     props = values.get(iri, {})
-    parts = [next((o.value for o in props.get(str(CKG[p]), ())), None) for p in ("sourceFile", "sourceSheet",
-                                                                               "sourceRow")]
+    parts = [next((o.value for o in props.get(p, ())), None) for p in _RECORD_PLACE]
     if parts[0]:
         return ":".join(p for p in parts if p)
     return iri.split("/id/record/", 1)[-1]
@@ -712,17 +745,15 @@ def _record(iri: str | None, values) -> str | None:
 def apply_decisions(quads: Iterable[pyoxigraph.Quad], decisions: list[Decision]) -> Iterator[pyoxigraph.Quad]:
     """The quads with every decided candidate's IRI, as subject or object, replaced by its decision's target;
     an ambiguous decision keeps the candidate's own IRI. Quads that become duplicates are given once."""
-    target_of = {d.candidate.iri: d.target for d in decisions
+    # Looked up by term, not by .value: reading .value off every quad cost seconds.
+    target_of = {pyoxigraph.NamedNode(d.candidate.iri): pyoxigraph.NamedNode(d.target) for d in decisions
                  if d.status != "ambiguous" and d.target != d.candidate.iri}
     seen = set()
     for quad in quads:
         subject, obj = quad.subject, quad.object
-        if isinstance(subject, pyoxigraph.NamedNode) and subject.value in target_of:
-            subject = pyoxigraph.NamedNode(target_of[subject.value])
-        if isinstance(obj, pyoxigraph.NamedNode) and obj.value in target_of:
-            obj = pyoxigraph.NamedNode(target_of[obj.value])
-        if subject is not quad.subject or obj is not quad.object:
-            quad = pyoxigraph.Quad(subject, quad.predicate, obj, quad.graph_name)
+        new_subject, new_object = target_of.get(subject, subject), target_of.get(obj, obj)
+        if new_subject is not subject or new_object is not obj:
+            quad = pyoxigraph.Quad(new_subject, quad.predicate, new_object, quad.graph_name)
         if quad not in seen:
             seen.add(quad)
             yield quad

@@ -125,3 +125,104 @@ maps:
     assert _objects(result, "project/book-one", CKG + "totalBudget") == {
         Literal("750000.00", datatype=NamedNode("http://www.w3.org/2001/XMLSchema#decimal"))}
     assert _objects(result, "project/book-three", CKG + "startDate")
+
+
+def test_an_end_date_before_the_start_on_the_same_row_is_dropped_with_its_place_and_the_row_kept(tmp_path):
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text("""\
+source: book
+sources:
+  projects: {file: workbook, sheet: Projects}
+maps:
+  project:
+    source: projects
+    subject: "project/book-{Acronym|slug:script=any}"
+    class: ckg:Project
+    properties:
+      - {predicate: rdfs:label, column: Acronym, language: en}
+      - {predicate: ckg:startDate, column: Start, normalise: date, required: true}
+      - {predicate: ckg:endDate, column: End, normalise: date, not_before: ckg:startDate}
+""", encoding="utf-8")
+    book = write_xlsx(tmp_path / "book.xlsx", {"Projects": [
+        ["Acronym", "Start", "End"], ["ONE", "2019/09/22", "2019/09/21"], ["TWO", "2019", "2019/06/30"],
+        ["ΗΡΩΝ", "2018/01/01", "2019/12/31"]]})
+    result = run_mapping(load_mapping(mapping), {"workbook": InputFile(book, "xlsx", "book.xlsx")})
+    assert [(r.sheet, r.row, r.column, r.value, r.action) for r in result.rejects] == [
+        ("Projects", 2, "End", "2019/09/21", VALUE_DROPPED)]
+    assert "before ckg:startDate 2019-09-22" in result.rejects[0].reason
+    assert _objects(result, "project/book-one", CKG + "endDate") == set()
+    assert _objects(result, "project/book-one", CKG + "startDate")
+    # Within the start year: not known to be out of order, so kept.
+    assert _objects(result, "project/book-two", CKG + "endDate")
+    # A project named only in Greek letters is imported under an IRI in its own letters, not %-encoded.
+    assert _objects(result, "project/book-ηρων", CKG + "endDate")
+
+
+def test_the_keep_eu_mapping_on_invented_rows_imports_a_greek_acronym_a_partner_without_a_town_and_drops_a_bad_end(
+        tmp_path):
+    mapping = load_mapping(Path(__file__).resolve().parents[2] / "imports" / "mappings" / "keep-eu.yaml")
+    projects, partners = list(mapping.columns_of("projects")), list(mapping.columns_of("partners"))
+
+    def row(columns, **cells):
+        return [cells.get(c.replace(" ", "_"), "") for c in columns]
+
+    programme = "2014 - 2020 INTERREG V-A Greece - Bulgaria"
+    book = write_xlsx(tmp_path / "keep.xlsx", {
+        "Projects (lead partners)": [projects, *(row(projects, Programme=programme, Acronym=a, Project_Name=name,
+                                                     Project_start=start, Project_end=end)
+                                                 for a, name, start, end in [
+                                                     ("ΗΡΩΝ", "Heroes", "2017/10/12", "2019/10/11"),
+                                                     ("SMILE", "Smiles", "2017/10/12", "2017/10/11")])],
+        "Partners": [partners, *(row(partners, Programme=programme, Acronym=a, Project_Partner=who, Lead_Partner=lead,
+                                     Town=town, Country_code=country)
+                                 for a, who, lead, town, country in [
+                                     ("ΗΡΩΝ", "Municipality of Serres", "Yes", "Serres", "EL Greece / ΕΛΛΑΔΑ (ELLADA)"),
+                                     ("ΗΡΩΝ", "Geological Survey", "No", "", "BG Bulgaria / БЪЛГАРИЯ (BULGARIA)"),
+                                     ("SMILE", "Clinic of Kavala", "Yes", "Kavala", "EL Greece / ΕΛΛΑΔΑ (ELLADA)")])],
+    })
+    result = run_mapping(mapping, {"workbook": InputFile(book, "xlsx", "keep.xlsx")})
+    assert [(r.sheet, r.row, r.column, r.action) for r in result.rejects] == [
+        ("Projects (lead partners)", 3, "Project end", VALUE_DROPPED)]
+    heroes = "project/keep-2014-2020-interreg-v-a-greece-bulgaria-ηρων"
+    assert _objects(result, heroes, CKG + "acronym") == {Literal("ΗΡΩΝ")}
+    assert _objects(result, "project/keep-2014-2020-interreg-v-a-greece-bulgaria-smile", CKG + "endDate") == set()
+    # The partner without a town is imported, in its country, based in no city.
+    survey = "organisation/keep-bg-geological-survey"
+    assert _objects(result, survey, CKG + "country") == {NamedNode(ID + "country/bg")}
+    assert _objects(result, survey, CKG + "basedIn") == set()
+    assert _objects(result, "participation/keep-2014-2020-interreg-v-a-greece-bulgaria-ηρων-bg-geological-survey",
+                    CKG + "inProject") == {NamedNode(ID + heroes)}
+
+
+def test_the_urbact_mapping_gives_a_city_without_a_geonames_entry_its_own_name_and_no_geonames_link(tmp_path):
+    # The table writes geonameId "GN00" and asciiName "NA" for Morne-à-l'Eau: it was labelled "NA" (and
+    # "City of NA") and linked to a GeoNames page that does not exist.
+    mapping = load_mapping(Path(__file__).resolve().parents[2] / "imports" / "mappings" / "urbact.yaml")
+    networks, members = list(mapping.columns_of("networks")), list(mapping.columns_of("memberships"))
+
+    def csv_file(name, columns, rows):
+        path = tmp_path / name
+        path.write_text("\n".join(";".join(r.get(c, "") for c in columns) for r in [dict(zip(columns, columns)), *rows])
+                        + "\n", encoding="utf-8")
+        return InputFile(path, "csv", name, ";")
+
+    common = {"Code_Network": "13", "Network": "CityMobilNet"}
+    files = {
+        "networks": csv_file("n.csv", networks, [{**common, "Name": "CityMobilNet", "Start": "2016",
+                                                  "Phase": "Urbact III"}]),
+        "memberships": csv_file("m.csv", members, [
+            {**common, "NameCity": "Morne-à-l’Eau", "CodeCity": "FR20", "Country": "FR", "City.Statut": "Partner",
+             "geonameId": "GN00", "asciiName": "NA", "lng_GN": "NA", "lat_GN": "NA"},
+            {**common, "NameCity": "Bielefeld", "CodeCity": "DE1", "Country": "DE", "City.Statut": "Lead Partner",
+             "geonameId": "2949186", "asciiName": "Bielefeld", "lng_GN": "8,53", "lat_GN": "52,03"}]),
+    }
+    result = run_mapping(mapping, files)
+    assert result.rejects == []
+    rdfs_label, exact = "http://www.w3.org/2000/01/rdf-schema#label", "http://www.w3.org/2004/02/skos/core#exactMatch"
+    assert _objects(result, "city/gn-GN00", rdfs_label) == {Literal("Morne-à-l’Eau", language="en")}
+    assert _objects(result, "organisation/municipality-gn-GN00", rdfs_label) == {
+        Literal("City of Morne-à-l’Eau", language="en")}
+    assert _objects(result, "city/gn-GN00", exact) == set()
+    assert _objects(result, "city/gn-GN00", CKG + "sourceIdentifier") == {Literal("urbact-city:FR20")}
+    assert _objects(result, "city/gn-2949186", exact) == {NamedNode("https://sws.geonames.org/2949186/")}
+    assert _objects(result, "city/gn-2949186", rdfs_label) == {Literal("Bielefeld", language="en")}

@@ -54,6 +54,9 @@ def test_a_template_is_compiled_once_into_text_and_placeholders_with_their_norma
     ("column: name, language: en", "column: name, language: 'e n'", 11, "is not a language tag"),
     ("column: name, language: en", "column: name, when: {column: x, matches: '('}", 11, "not a valid regular expression"),
     ("    file: main\n", "", 3, "must be a mapping"),
+    ("column: name, language: en", "constant: ckg:x, not_before: ckg:startDate", 11, "not_before is for an optional"),
+    ("column: name, language: en", "column: name, required: true, not_before: ckg:startDate", 11,
+     "not_before is for an optional"),
 ])
 def test_a_mistake_in_a_mapping_names_the_file_and_line(tmp_path, old, new, line, message):
     path = tmp_path / "m.yaml"

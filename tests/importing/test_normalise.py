@@ -146,11 +146,17 @@ def test_a_date_written_in_any_order_and_separator_reads_back_as_itself(day, sep
     assert apply("date", sep.join(parts), order=order) == (day.isoformat(), XSD_DATE)
 
 
-@given(st.dates(dt.date(1900, 3, 1), dt.date(2100, 12, 31)))
+# Serials 1900 to 2100 (March to September 1905) are the years the docstring says whole numbers in that range are.
+@given(st.dates(dt.date(1905, 10, 1), dt.date(2100, 12, 31)))
 def test_an_excel_serial_number_reads_back_as_its_day(day):
     serial = (day - dt.date(1899, 12, 30)).days
     assert apply("date", serial) == (day.isoformat(), XSD_DATE)
     assert apply("date", f"{serial}.0") == (day.isoformat(), XSD_DATE)
+
+
+def test_a_whole_number_in_the_year_range_is_a_year_not_a_serial():
+    assert apply("date", 1918) == ("1918", XSD_GYEAR)
+    assert apply("date", 2101) == ("1905-10-01", XSD_DATE)
 
 
 # --- numbers ------------------------------------------------------------------------------------------------
@@ -298,6 +304,45 @@ def test_a_slug_needs_latin_letters_or_digits_and_is_cut_at_a_word():
     raises("slug", "Ελλάδα", "no Latin letters or digits")
     assert apply("slug", "alpha beta gamma", max_length=12) == "alpha-beta"
     assert apply("slug", "alphabetagamma", max_length=5) == "alpha"
+
+
+def test_a_slug_of_any_script_keeps_greek_and_cyrillic_letters_where_there_is_no_latin_one():
+    # keep.eu names some projects only by a Greek acronym and has no project id: they were rejected.
+    assert apply("slug", "ΑΓΡΟ-ΤΑΥΤΌΤΗΤΑ", script="any") == "αγρο-ταυτοτητα"
+    assert apply("slug", "Софиа", script="any") == "софиа"
+    raises("slug", "ΑΓΡΟ-ΤΑΥΤΟΤΗΤΑ", "no Latin letters or digits")
+    raises("slug", " – ", "no letters or digits", script="any")
+    raises("slug", "x", "script is 'latin' or 'any'", script="greek")
+
+
+@pytest.mark.parametrize("value", ["Città di Torino", "ΕΡΜΗΣ II", "Lithuania’s – century", "Scandria®2Act",
+                                   "Buchаrеst", "Straße 1", 103.0])
+def test_switching_a_mapping_to_slugs_of_any_script_moves_no_iri_that_had_a_latin_slug(value):
+    assert apply("slug", value, script="any") == apply("slug", value)
+
+
+@pytest.mark.parametrize("end, start, before", [
+    (("2018-10-04", XSD_DATE), ("2019", XSD_GYEAR), True),
+    (("2019-09-21", XSD_DATE), ("2019-09-22", XSD_DATE), True),
+    (("2019-09-22", XSD_DATE), ("2019-09-22", XSD_DATE), False),
+    (("2019-06", XSD_GYEARMONTH), ("2019", XSD_GYEAR), False),     # within the year: not known to be out of order
+    (("2019", XSD_GYEAR), ("2019-12-31", XSD_DATE), False),
+    (("2018-12", XSD_GYEARMONTH), ("2019-01-01", XSD_DATE), True),
+    (("someday", "http://www.w3.org/2001/XMLSchema#string"), ("2019", XSD_GYEAR), False),
+])
+def test_a_period_ends_before_another_starts_only_when_its_last_day_is_before_the_others_first(end, start, before):
+    class Term:
+        def __init__(self, value, datatype):
+            self.value, self.datatype = value, type("Datatype", (), {"value": datatype})()
+    assert normalise.ends_before(Term(*end), Term(*start)) is before
+
+
+def test_repeated_country_codes_are_split_before_any_name_is_looked_up(monkeypatch):
+    # Looking "FI;FI" up as a name loaded every language's country names (a second of every import).
+    normalise._country.cache_clear()
+    monkeypatch.setattr(normalise, "_translated_names", lambda: pytest.fail("names of every language loaded"))
+    assert apply("country", "FI;FI") == "FI"
+    raises("country", "FI;DE", "several countries")
 
 
 # --- countries ----------------------------------------------------------------------------------------------

@@ -43,7 +43,7 @@ def run(args) -> int:
         print(f"skipped {name}: {why}", file=sys.stderr)
     for name, s in outcome.imported.items():
         rows = sum(s.rows.values())
-        entities = ", ".join(f"{n} {compact(kind)}" for kind, n in s.entities.items())
+        entities = ", ".join(f"{n} {compact(kind) or kind}" for kind, n in s.entities.items())
         print(f"imported {name}: {rows} rows, {s.quads} statements ({entities}); {s.rejects} rejects "
               f"-> {outcome.out}/{name}.rejects.csv")
     if outcome.imported:

@@ -13,7 +13,7 @@ import pytest
 
 from kg.config import ROOT
 
-from .live import build_store, serving
+from .live import serving
 from .system_packages import command, unavailable
 
 SCREENSHOTS = ROOT / "var" / "screenshots"
@@ -31,10 +31,9 @@ def chromium() -> str:
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory):
-    """Base URL (http://127.0.0.1:PORT) of `kg serve` over a fresh build of the real KG."""
-    link = build_store(tmp_path_factory.mktemp("live"))
-    with serving(link, "--workers", "2") as base:
+def live_server(disk_store):
+    """Base URL (http://127.0.0.1:PORT) of `kg serve` over the session's build of the real KG (conftest.py)."""
+    with serving(disk_store, "--workers", "2") as base:
         yield base
 
 

@@ -1,4 +1,5 @@
-"""`kg serve` on 127.0.0.1, a free port, over a fresh on-disk build: for tests that need a real server."""
+"""`kg serve` on 127.0.0.1, a free port, over a build on disk (conftest.py's disk_store): for tests that need a
+real server."""
 
 from __future__ import annotations
 
@@ -19,13 +20,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def build_store(folder: Path) -> Path:
-    """`kg build` into `folder`; returns the store link to serve."""
-    link = folder / "store"
-    subprocess.run([sys.executable, "-m", "kg.cli", "build", "--store", str(link)], cwd=ROOT, check=True, capture_output=True)
-    return link
 
 
 class Served(str):
@@ -49,9 +43,9 @@ def serving(link: Path, *options: str) -> Iterator[Served]:
             if server.poll() is not None:
                 break
             try:
-                if requests.get(base + "/health", timeout=1).ok:
+                if requests.get(base + "/health", timeout=5).ok:
                     break
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or a worker still opening the store
                 time.sleep(0.1)
         else:
             server.terminate()

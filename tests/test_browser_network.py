@@ -1,9 +1,12 @@
-"""The network page in headless Chromium: sigma draws the real KG's network, and stays usable with 10,000 nodes."""
+"""The network page in headless Chromium: sigma draws the real KG's network, the page tells its counts and a legend
+for every node, a filter changes both, a node shows its figures and opens its page, and the page stays usable
+with 10,000 nodes."""
 
 from __future__ import annotations
 
 import json
 import random
+import re
 import time
 
 from kg.namespaces import ID
@@ -40,51 +43,110 @@ def wait_until_laid_out(page, timeout: float = 30000) -> None:
     page.wait_for_function("document.getElementById('status').textContent.includes('laid out')", timeout=timeout)
 
 
+def shown_counts(page) -> tuple[int, int]:
+    """The nodes and links the status line tells the reader: "12 nodes, 30 links · ..."."""
+    status = page.inner_text("#status")
+    found = re.match(r"([\d,]+) nodes, ([\d,]+) links", status)
+    assert found, f"the status line shows no counts: {status!r}"
+    return int(found[1].replace(",", "")), int(found[2].replace(",", ""))
+
+
+PALETTE_SIZE = 16  # server/static/network.js: the biggest groups get a colour each, the rest one grey row
+
+
+def legend_rows(page) -> list[str]:
+    return page.locator("#legend li").all_inner_texts()
+
+
+def expected_legend(nodes: list[dict], attribute: str, shown) -> list[str]:
+    """The legend's rows for /network's JSON `nodes`: the biggest groups by `attribute` first (ties by value), as
+    "NAME (count)", then "others (k groups)" when there are more groups than colours."""
+    counts: dict = {}
+    for n in nodes:
+        value = n["attributes"].get(attribute)
+        counts[value] = counts.get(value, 0) + 1
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], str(kv[0])))
+    rows = [f"{shown(value)} ({n})" for value, n in ranked[:PALETTE_SIZE]]
+    if len(ranked) > PALETTE_SIZE:
+        rows.append(f"others ({len(ranked) - PALETTE_SIZE} groups)")
+    return rows
+
+
 def test_the_page_draws_the_real_network(live_server, page):
     expected = page.request.get(live_server + "/network?format=json").json()
     page.goto(live_server + "/network")
     wait_until_drawn(page)
-    assert page.evaluate("window.kgNetwork.graph.order") == len(expected["nodes"]) > 0
-    assert page.evaluate("window.kgNetwork.graph.size") == len(expected["edges"])
-    assert page.evaluate(DRAWN_NODES) == len(expected["nodes"])
+    nodes, links = len(expected["nodes"]), len(expected["edges"])
+    assert page.evaluate("window.kgNetwork.graph.order") == nodes > 0
+    assert page.evaluate("window.kgNetwork.graph.size") == links
+    assert page.evaluate(DRAWN_NODES) == nodes
+    # What the reader sees: the counts on the status line, a legend that accounts for every node.
+    assert shown_counts(page) == (nodes, links)
+    assert page.inner_text("#legend h3") == "community"
+    assert legend_rows(page) == expected_legend(expected["nodes"], "community", lambda c: f"community {c}")
     wait_until_laid_out(page)
+    assert shown_counts(page) == (nodes, links)
     assert page.evaluate(DRAWN_PIXELS) > 500, "the WebGL canvas is blank"
     screenshot(page, "network-organisations")
     assert page.console_errors == []
 
 
 def test_choosing_a_colour_a_size_and_a_filter(live_server, page):
+    everything = page.request.get(live_server + "/network?kind=city&format=json").json()
+    only_gb = page.request.get(live_server + "/network?kind=city&country=GB&format=json").json()
     page.goto(live_server + "/network?kind=city")
     wait_until_drawn(page)
     cities = page.evaluate("window.kgNetwork.graph.order")
+    assert cities == len(everything["nodes"])
+    assert shown_counts(page) == (cities, len(everything["edges"]))
     page.select_option("#colour-by", "country")
     page.select_option("#size-by", "betweenness")
-    assert "country" in page.inner_text("#legend")
+    assert page.inner_text("#legend h3") == "country"
+    by_country = expected_legend(everything["nodes"], "country", lambda iri: iri.rsplit("/", 1)[-1].upper())
+    assert legend_rows(page) == by_country
     page.select_option("select[name=country]", "GB")
     page.click("form#filters button[type=submit]")
     page.wait_for_url("**country=GB**")
     page.wait_for_function(f"window.kgNetwork.ready && window.kgNetwork.graph.order !== {cities}")
-    assert 0 < page.evaluate("window.kgNetwork.graph.order") < cities
+    # The filter changed what is drawn and said: the GB network's nodes and links, no more.
+    gb_nodes, gb_links = len(only_gb["nodes"]), len(only_gb["edges"])
+    assert 0 < gb_nodes < cities
+    assert page.evaluate("window.kgNetwork.graph.order") == gb_nodes
+    assert page.evaluate(DRAWN_NODES) == gb_nodes
+    assert shown_counts(page) == (gb_nodes, gb_links)
+    assert page.locator("select[name=country]").input_value() == "GB"
+    assert page.locator("#colour-by").input_value() == "country"  # the view's choices outlive the filter
+    assert legend_rows(page) == expected_legend(only_gb["nodes"], "country", lambda iri: iri.rsplit("/", 1)[-1].upper())
     wait_until_laid_out(page)
+    assert page.evaluate(DRAWN_PIXELS) > 500, "the filtered network is not drawn"
     screenshot(page, "network-cities-gb")
     assert page.console_errors == []
 
 
-def test_clicking_a_node_opens_its_page(live_server, page):
+def test_pointing_at_a_node_shows_its_figures_and_clicking_opens_its_page(live_server, page):
     page.goto(live_server + "/network")
     wait_until_drawn(page)
     wait_until_laid_out(page)
     # The node's place on screen, from sigma: a click there must open the node's own page (/id/...).
-    node, x, y = page.evaluate("""() => {
+    node, label, degree, x, y = page.evaluate("""() => {
       const { graph, renderer } = window.kgNetwork;
       const node = graph.nodes().sort((a, b) => graph.getNodeAttribute(b, "degree") - graph.getNodeAttribute(a, "degree"))[0];
       const shown = renderer.getNodeDisplayData(node);
       const at = renderer.framedGraphToViewport(shown);
       const box = document.getElementById("graph").getBoundingClientRect();
-      return [node, box.left + at.x, box.top + at.y];
+      return [node, graph.getNodeAttribute(node, "label"), graph.getNodeAttribute(node, "degree"), box.left + at.x, box.top + at.y];
     }""")
+    assert degree > 0
+    page.mouse.move(x, y)
+    page.wait_for_function("window.kgNetwork.hovered !== null")
+    assert page.evaluate("window.kgNetwork.hovered") == node
+    assert page.inner_text("#details h3") == label
+    figures = page.inner_text("#details dl")
+    assert re.search(rf"^degree\s+{degree}$", figures, re.M), figures
     page.mouse.click(x, y)
     page.wait_for_url("**" + node.replace(str(ID), "/id/"), timeout=10000)
+    assert page.url == live_server + node.replace(str(ID), "/id/")
+    assert label in page.locator("h1").inner_text()
 
 
 def synthetic(n: int, seed: int = 7) -> dict:

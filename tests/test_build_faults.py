@@ -18,12 +18,13 @@ from kg.store.builds import DB_DIR, META_FILE
 from kg.store.embedded import KGStore
 from kg.store.switch import write_build
 
-from .live import build_store
+from .conftest import copy_build
 
-# Where to die: the attribute to patch (module, name) and when, relative to calling the original.
+# Where to die in a build of the default engine (store): the attribute to patch (module, name) and when, relative to
+# calling the original. That engine loads, reasons and validates inside the new build's folder.
 POINTS = {
-    "after-load": ("kg.build", "check", "before"),  # sources loaded, nothing reasoned yet
-    "during-validation": ("kg.build", "validate", "before"),
+    "after-load": ("kg.reasoning.rules", "materialise", "before"),  # sources loaded, nothing reasoned yet
+    "during-validation": ("kg.validation.compiled", "validate_store_report", "before"),
     "during-store-write": ("kg.build", "materialise", "before"),  # quads already in the new database
     "during-dumps": ("kg.publish.dumps", "_write_one", "after"),  # the first dump file written, the others not
     "before-network-files": ("kg.publish.network_files", "write", "before"),  # all dumps written
@@ -70,8 +71,9 @@ def _builds(stores):
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory):
-    return build_store(tmp_path_factory.mktemp("faults"))
+def live(tmp_path_factory, disk_store):
+    """A build of its own, copied from the session's: these tests kill and replace builds."""
+    return copy_build(disk_store, tmp_path_factory.mktemp("faults"))
 
 
 @pytest.mark.parametrize("point", list(POINTS))

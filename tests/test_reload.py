@@ -14,7 +14,8 @@ import requests
 
 from kg.config import ROOT
 
-from .live import build_store, serving
+from .conftest import copy_build
+from .live import serving
 
 LABEL = "Reload probe"
 PROBE = f'ASK {{ ?s rdfs:label "{LABEL}"@en }}'
@@ -55,8 +56,8 @@ def _wait_for_build(base: str, build: str, seconds: float = 20) -> None:
     raise AssertionError(f"the server did not move to build {build}")
 
 
-def test_server_follows_a_new_build_without_dropping_requests(tmp_path):
-    link = build_store(tmp_path)
+def test_server_follows_a_new_build_without_dropping_requests(tmp_path, disk_store):
+    link = copy_build(disk_store, tmp_path / "kg")
     first = link.resolve().name
     failures, answered = [], []
     stop = threading.Event()
@@ -105,9 +106,9 @@ def test_server_follows_a_new_build_without_dropping_requests(tmp_path):
         assert sorted(p.name for p in link.resolve().parent.iterdir() if not p.name.startswith(".")) == sorted([first, second, third])
 
 
-def test_sighup_replaces_the_workers_on_the_new_build(tmp_path):
+def test_sighup_replaces_the_workers_on_the_new_build(tmp_path, disk_store):
     """The operator's other way: gunicorn's graceful reload starts workers that open the current build."""
-    link = build_store(tmp_path)
+    link = copy_build(disk_store, tmp_path / "kg")
     with serving(link, "--workers", "1", "--follow-interval", "0") as base:
         first = requests.get(base + "/health", timeout=10).json()["build"]
         second = _rebuild(link, _data_with_probe(tmp_path))

@@ -137,3 +137,16 @@ def test_a_file_with_only_good_literals_has_none_reported():
 
     loaded = load_file(Dataset(), ROOT / "data" / "projects" / "conet.ttl")
     assert loaded.bad_literals == ()
+
+
+def test_the_owlrl_closure_leaves_rdflibs_literal_checks_as_they_were():
+    """owlrl installs its own lexical conversions globally (its gMonthDay refuses "--11-15"): after a closure in
+    the same process, a valid literal must still be valid."""
+    from rdflib import XSD, Graph, Literal, URIRef
+
+    from kg.reasoning.reference import Inference, closure
+
+    graph = Graph()
+    graph.add((URIRef("https://example.org/a"), URIRef("https://example.org/b"), Literal("1", datatype=XSD.integer)))
+    closure(graph, Inference.OWLRL)
+    assert not Literal("--11-15", datatype=XSD.gMonthDay).ill_typed

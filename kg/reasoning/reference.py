@@ -10,6 +10,7 @@ from __future__ import annotations
 from enum import Enum
 
 import owlrl
+import rdflib.term
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS
 
@@ -42,7 +43,14 @@ def closure(graph: Graph, mode: Inference) -> Graph:
     for triple in graph:
         work.add(triple)
     semantics = owlrl.RDFS_Semantics if mode is Inference.RDFS else owlrl.OWLRL_Semantics
-    owlrl.DeductiveClosure(semantics, axiomatic_triples=False, datatype_axioms=False).expand(work)
+    # owlrl installs its own lexical conversions in rdflib's global table and leaves them there; some are wrong (its
+    # gMonthDay refuses "--11-15"), which made every later literal check in the process disagree: put rdflib's back.
+    conversions = dict(rdflib.term._toPythonMapping)
+    try:
+        owlrl.DeductiveClosure(semantics, axiomatic_triples=False, datatype_axioms=False).expand(work)
+    finally:
+        rdflib.term._toPythonMapping.clear()
+        rdflib.term._toPythonMapping.update(conversions)
 
     errors = [str(o) for s in work.subjects(RDF.type, ERROR_CLASS) for o in work.objects(s, ERROR_TEXT)]
     if errors:

@@ -14,8 +14,12 @@ What is named, and where it dereferences (w3id.org sends the base to this server
 
 from __future__ import annotations
 
+import re
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+
+import pyoxigraph as ox
 
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, FOAF, RDF, RDFS, SKOS, VOID, XSD
@@ -194,9 +198,30 @@ ORDER BY ?label"""
 PERIODS = "SELECT ?start ?end WHERE { ?p a ckg:Project OPTIONAL { ?p ckg:startDate ?start } OPTIONAL { ?p ckg:endDate ?end } }"
 
 
-def compute(select) -> Statistics:
+def compute(select, quads=None) -> Statistics:
     """Measure the KG. `select(text)` runs a SELECT with the KG's prefixes and returns SPARQL JSON bindings
-    ({variable: {"type", "value", "xml:lang"/"datatype"}}), as server.sparql.backend.Backend.select and kg.publish.site.bindings do."""
+    ({variable: {"type", "value", "xml:lang"/"datatype"}}), as server.sparql.backend.Backend.select and kg.publish.site.bindings do.
+    With `quads` (every quad of an embedded store), the whole-KG figures come from one pass over them instead of
+    SPARQL aggregates, which took 110 s at 1.2M triples; the two give the same figures (tests/test_dataset.py)."""
+    stats, namespace_links = (_measure_quads(quads) if quads is not None else _measure_sparql(select))
+    links: dict[tuple[str, str], int] = {}
+    for (predicate, namespace), n in namespace_links.items():
+        target = next((t for t in TARGETS if namespace.startswith(t.uri_space)), None)
+        if target is not None and predicate not in NOT_LINKS:
+            links[(target.key, predicate)] = links.get((target.key, predicate), 0) + n
+    stats.linksets = sorted((key, predicate, n) for (key, predicate), n in links.items())
+    stats.examples = [r["s"]["value"] for r in select(EXAMPLES)]
+    facts = select(ONTOLOGY_FACTS)
+    if facts:
+        stats.license = facts[0].get("license", {}).get("value")
+        stats.publisher = facts[0].get("publisher", {}).get("value")
+    stats.countries = [r["eu"]["value"] for r in select(COUNTRIES)]
+    stats.keywords = [(r["label"]["value"], r["label"].get("xml:lang", "")) for r in select(KEYWORDS)]
+    stats.period = _period(select(PERIODS))
+    return stats
+
+
+def _measure_sparql(select) -> tuple[Statistics, dict[tuple[str, str], int]]:
     totals = select(TOTALS)[0]
     stats = Statistics(
         triples=_int(totals, "triples"),
@@ -216,22 +241,63 @@ def compute(select) -> Statistics:
         (r["p"]["value"], _int(r, "n"), _int(r, "subjects"), _int(r, "objects")) for r in select(PROPERTIES)
     ]
     stats.graphs = [(r["g"]["value"], _int(r, "n")) for r in select(GRAPHS)]
-    links: dict[tuple[str, str], int] = {}
-    for r in select(LINKS):
-        predicate, namespace = r["p"]["value"], r["ns"]["value"]
-        target = next((t for t in TARGETS if namespace.startswith(t.uri_space)), None)
-        if target is not None and predicate not in NOT_LINKS:
-            links[(target.key, predicate)] = links.get((target.key, predicate), 0) + _int(r, "n")
-    stats.linksets = sorted((key, predicate, n) for (key, predicate), n in links.items())
-    stats.examples = [r["s"]["value"] for r in select(EXAMPLES)]
-    facts = select(ONTOLOGY_FACTS)
-    if facts:
-        stats.license = facts[0].get("license", {}).get("value")
-        stats.publisher = facts[0].get("publisher", {}).get("value")
-    stats.countries = [r["eu"]["value"] for r in select(COUNTRIES)]
-    stats.keywords = [(r["label"]["value"], r["label"].get("xml:lang", "")) for r in select(KEYWORDS)]
-    stats.period = _period(select(PERIODS))
-    return stats
+    links = {(r["p"]["value"], r["ns"]["value"]): _int(r, "n") for r in select(LINKS)}
+    return stats, links
+
+
+def _measure_quads(quads) -> tuple[Statistics, dict[tuple[str, str], int]]:
+    """TOTALS, CLASSES, PROPERTIES, GRAPHS and LINKS from one pass over the quads: the default graph is the union
+    of the named graphs with each triple once, as the endpoint queries it."""
+    ours = str(ID)
+    seen: set = set()
+    graphs: dict[str, int] = defaultdict(int)
+    subjects, objects, literals, blank_objects = set(), set(), set(), set()
+    instances: dict[str, set] = defaultdict(set)
+    per_property: dict[str, list] = defaultdict(lambda: [0, set(), set()])
+    links: dict[tuple[str, str], int] = defaultdict(int)
+    for q in quads:
+        if isinstance(q.graph_name, ox.NamedNode):
+            graphs[q.graph_name.value] += 1
+        s, p, o = q.subject, q.predicate, q.object
+        if (s, p, o) in seen:
+            continue
+        seen.add((s, p, o))
+        subjects.add(s)
+        objects.add(o)
+        counted = per_property[p.value]
+        counted[0] += 1
+        counted[1].add(s)
+        counted[2].add(o)
+        if isinstance(o, ox.Literal):
+            literals.add(o)
+        elif isinstance(o, ox.BlankNode):
+            blank_objects.add(o)
+        else:
+            if p.value == RDF_TYPE:
+                instances[o.value].add(s)
+            if isinstance(s, ox.NamedNode) and s.value.startswith(ours) and not o.value.startswith(ours):
+                links[(p.value, _LAST_SEGMENT.sub("", o.value))] += 1
+    iri_subjects = [s for s in subjects if isinstance(s, ox.NamedNode)]
+    stats = Statistics(
+        triples=len(seen),
+        entities=sum(1 for s in iri_subjects if s.value.startswith(ours)),
+        classes=len(instances),
+        properties=len(per_property),
+        distinct_subjects=len(subjects),
+        distinct_objects=len(objects),
+        literals=len(literals),
+        iri_subjects=len(iri_subjects),
+        blank_subjects=len(subjects) - len(iri_subjects),
+        blank_objects=len(blank_objects),
+    )
+    stats.class_partitions = sorted((c, len(members)) for c, members in instances.items())
+    stats.property_partitions = sorted((p, n, len(s), len(o)) for p, (n, s, o) in per_property.items())
+    stats.graphs = sorted(graphs.items())
+    return stats, dict(links)
+
+
+_LAST_SEGMENT = re.compile(r"[^/#]+$")  # LINKS' REPLACE(STR(?o), "[^/#]+$", "")
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 
 
 def _int(row: dict, name: str) -> int:

@@ -61,3 +61,23 @@ def test_the_imported_example_conforms_to_the_shapes_with_the_kg(imported):
     conforms, report, text = pyshacl.validate(data, shacl_graph=shapes, inference="none", advanced=True,
                                               allow_warnings=True)
     assert conforms, text
+
+
+def test_the_new_source_appears_in_the_built_network(imported):
+    """Built with the KG (the store engine, as `kg build` does by default), the example's partners are nodes of the
+    co-participation network, linked by the project they share."""
+    from kg.build import Engine, build
+    from kg.config import Paths
+    from kg.namespaces import NETWORK_GRAPH
+    from kg.reasoning.reference import Inference
+
+    root, _ = imported
+    paths = Paths(ontology=PROJECT / "ontology", shapes=PROJECT / "shapes", data=root / "data",
+                  imported=root / "var" / "imported", store=root / "var" / "store")
+    kg_store = build(paths, Inference.OWLRL, in_memory=True, engine=Engine.STORE, publish=False).store
+    rows = list(kg_store.query(f"""
+        SELECT DISTINCT ?edge WHERE {{
+          GRAPH <{NETWORK_GRAPH}> {{ ?edge ckg:sharedProject ?project }}
+          GRAPH <https://w3id.org/cohesion-kg/graph/import/urban-labs> {{ ?project a ckg:Project }}
+        }}"""))
+    assert rows, "no co-participation edge comes from the example's projects"

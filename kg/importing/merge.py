@@ -146,40 +146,25 @@ def _key(q: Quad) -> tuple:
 def _contradiction(subject: str, predicate: str, kept: list, kept_is_curated: bool, competing: list, given: dict,
                    curated_docs: set[str], extra: dict[str, list[Quad]]) -> None:
     first_source = given[competing[0]]
-    graph = NamedNode(f"https://w3id.org/cohesion-kg/graph/import/{first_source}")
+    graph = _graph(first_source)
     name = f"import-{_slug(subject)}-{_short(predicate).lower()}"
-    contradiction = NamedNode(f"{ID}contradiction/{name}")
     out = extra[first_source]
-    a = NamedNode(RDF + "type")
     docs = set()
     claims = []
     for value in [*kept, *competing]:
-        digest = hashlib.sha1(str(value).encode()).hexdigest()[:10]
-        claim = NamedNode(f"{ID}claim/{name}-{digest}")
-        claims.append(claim)
         if kept_is_curated and value in kept:
             sources, said = sorted(curated_docs), "the curated KG"
         else:
             sources, said = [dataset_iri(given[value])], f"the import of {given[value]}"
         docs.update(sources)
-        out += [Quad(claim, a, NamedNode(str(CKG.Claim)), graph),
-                Quad(claim, NamedNode(RDFS_LABEL), Literal(f"{_short(predicate)} of {_slug(subject)} is {value.value}"
-                                                           f" ({said})", language="en"), graph),
-                Quad(claim, NamedNode(RDF + "subject"), NamedNode(subject), graph),
-                Quad(claim, NamedNode(RDF + "predicate"), NamedNode(predicate), graph),
-                Quad(claim, NamedNode(RDF + "object"), value, graph)]
-        out += [Quad(claim, NamedNode(DCT_SOURCE), NamedNode(d), graph) for d in sources]
+        claim, quads = _claim_quads(name, subject, predicate, value, sources, said, graph, shown=value.value)
+        claims.append(claim)
+        out += quads
     asserted = ", ".join(v.value for v in kept)
     whose = "the curated KG's value" if kept_is_curated else f"the first source's, {given[kept[0]]}, as the KG has none"
     others = "; ".join(f"{v.value} ({given[v]})" for v in competing)
-    out += [Quad(contradiction, a, NamedNode(str(CKG.Contradiction)), graph),
-            Quad(contradiction, NamedNode(RDFS_LABEL),
-                 Literal(f"{_short(predicate)} of {_slug(subject)}: sources disagree", language="en"), graph),
-            Quad(contradiction, NamedNode(RDFS_COMMENT),
-                 Literal(f"Asserted: {asserted} ({whose}). Imported: {others}.", language="en"), graph),
-            Quad(contradiction, NamedNode(str(CKG.about)), NamedNode(subject), graph)]
-    out += [Quad(contradiction, NamedNode(str(CKG.hasClaim)), c, graph) for c in claims]
-    out += [Quad(contradiction, NamedNode(DCT_SOURCE), NamedNode(d), graph) for d in sorted(docs)]
+    out += _contradiction_quads(name, subject, f"{_short(predicate)} of {_slug(subject)}: sources disagree",
+                                f"Asserted: {asserted} ({whose}). Imported: {others}.", claims, docs, graph)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -192,7 +177,7 @@ START, END = NamedNode(str(CKG.startDate)), NamedNode(str(CKG.endDate))
 
 
 def _claim_quads(name: str, subject: str, predicate: str, value, sources: list[str], said: str,
-                 graph: NamedNode, key: str | None = None) -> tuple[NamedNode, list[Quad]]:
+                 graph: NamedNode, key: str | None = None, shown: str | None = None) -> tuple[NamedNode, list[Quad]]:
     # `key` (default: the value, as _contradiction names its claims) makes the IRI: one claim, one IRI, however
     # many contradictions cite it.
     digest = hashlib.sha1((str(value) if key is None else key).encode()).hexdigest()[:10]
@@ -200,7 +185,7 @@ def _claim_quads(name: str, subject: str, predicate: str, value, sources: list[s
     a = NamedNode(RDF + "type")
     quads = [Quad(claim, a, NamedNode(str(CKG.Claim)), graph),
              Quad(claim, NamedNode(RDFS_LABEL), Literal(f"{_short(predicate)} of {_slug(subject)} is "
-                                                        f"{_shown(value)} ({said})", language="en"), graph),
+                                                        f"{_shown(value) if shown is None else shown} ({said})", language="en"), graph),
              Quad(claim, NamedNode(RDF + "subject"), NamedNode(subject), graph),
              Quad(claim, NamedNode(RDF + "predicate"), NamedNode(predicate), graph),
              Quad(claim, NamedNode(RDF + "object"), value, graph)]

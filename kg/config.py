@@ -57,13 +57,20 @@ SERVE_OPTIONS: dict[str, Option] = {
     "HOST": Option("--host", "127.0.0.1", "address to bind (loopback unless you mean it)"),
     "PORT": Option("--port", 8000, "TCP port", int),
     "WORKERS": Option("--workers", 2, "worker processes", int),
-    "QUERY_TIMEOUT": Option("--timeout", 30.0, "query timeout in seconds (the query's process is killed)", float),
+    "THREADS": Option("--threads", 8, "request threads per worker (light queries run in them)", int),
+    "SLOW_QUERIES": Option("--slow-queries", 2, "heavy queries (grouping, sorting, unanchored patterns) running at "
+                           "once per worker; as many again may wait, the next gets 503 with Retry-After", int, "N"),
+    "QUERY_TIMEOUT": Option("--timeout", 30.0, "query timeout in seconds (the client gets 503; a query that cannot be "
+                            "stopped has its worker recycled)", float),
     "ROW_LIMIT": Option("--row-limit", 10000, "most solutions returned for one query; 0 for none", int),
     "MAX_QUERY_BYTES": Option("--max-query-bytes", 64 * 1024, "longer queries are refused with 413", int),
     # Oxigraph's parser recurses once per bracket level: a few thousand levels overflow the query process's stack,
     # a few hundred nested collections take minutes to parse. Real queries stay far below this; deeper get 400.
     "MAX_NESTING": Option("--max-nesting", 64, "queries with brackets nested deeper are refused with 400", int, "N"),
-    "MEMORY_LIMIT_MB": Option("--memory-limit", 4096, "address space of a query process in MB; 0 for none", int, "MB"),
+    "MAX_RESULT_BYTES": Option("--max-result-bytes", 128 * 1024 * 1024, "most bytes of solutions or triples one "
+                               "answer holds (cut between rows and flagged, as the row limit); 0 for none", int, "N"),
+    "MEMORY_LIMIT_MB": Option("--memory-limit", 4096, "resident memory of a worker in MB past which it is replaced "
+                              "gracefully; 0 for none", int, "MB"),
     "SERVICE_ALLOW": Option("--allow-service", (), "a SERVICE endpoint queries may call (repeatable)", str, "IRI", True),
     "FOLLOW_INTERVAL": Option("--follow-interval", 1.0, "seconds between looks at the store link for a new build; "
                               "0 serves the first build until restarted (or SIGHUP)", float, "S"),
@@ -77,5 +84,4 @@ SERVE_OPTIONS: dict[str, Option] = {
 def serve_defaults() -> dict[str, object]:
     """The server's settings with their defaults, keyed as server.app's config is."""
     settings = {key: (list(o.default) if o.repeatable else o.default) for key, o in SERVE_OPTIONS.items()}
-    settings["MEMORY_LIMIT"] = int(settings["MEMORY_LIMIT_MB"]) * 1024 * 1024
     return settings

@@ -4,6 +4,7 @@ published beside it; it never builds and never writes."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from flask import Flask, jsonify
@@ -16,7 +17,8 @@ from kg.publish.site import VOID_PATH
 from .follow import FollowLink, read_link
 from .http import pages_headers
 from .http.cache import EXTENSION as CACHE, Cache, ResponseCache
-from .sparql.backend import Backend
+from .sparql.backend import Backend, Limits
+from .sparql.watchdog import log_only
 
 WEB_MODULES = Path(__file__).parent / "web" / "node_modules"
 
@@ -29,6 +31,7 @@ DEFAULTS = {
     "KG_STORE_PATH": None,  # else the store link of an on-disk build (default var/store)
     "KG_STORE_URL": None,  # or a SPARQL server's query endpoint, which the app then fronts (kg.store.remote)
     "KG_STORE_REMOTE": {},  # options for it: kind, graph_store (credentials come from the environment)
+    "ON_STUCK_QUERY": log_only,  # `kg serve` recycles the worker instead (server.sparql.watchdog)
     **serve_defaults(),
     "WEB_MODULES": str(WEB_MODULES),
     "COMPRESS_MIMETYPES": [
@@ -48,7 +51,7 @@ def create_app(config: dict | None = None) -> Flask:
     cfg = app.config
     follow = False
     if cfg["KG_STORE"] is not None:
-        backend = Backend.for_store(cfg["KG_STORE"], cfg["QUERY_TIMEOUT"], cfg["MEMORY_LIMIT"], cfg["KG_PUBLISHED"])
+        backend = Backend.for_store(cfg["KG_STORE"], Limits.from_config(cfg), cfg["KG_PUBLISHED"])
     elif cfg["KG_STORE_URL"]:
         # A server has no link to follow: after `kg build --store URL`, restart `kg serve` or send it SIGHUP.
         backend = Backend.for_url(cfg["KG_STORE_URL"], cfg["QUERY_TIMEOUT"], **cfg["KG_STORE_REMOTE"])
@@ -56,7 +59,7 @@ def create_app(config: dict | None = None) -> Flask:
         follow = cfg["FOLLOW_INTERVAL"] > 0
         link = Path(cfg["KG_STORE_PATH"] or Paths().store)
         seen = read_link(link)
-        backend = Backend.for_path(link, cfg["QUERY_TIMEOUT"], cfg["MEMORY_LIMIT"])
+        backend = Backend.for_path(link, Limits.from_config(cfg))
     cfg["KG_BACKEND"] = backend
     cache = app.extensions[CACHE] = Cache(cfg["CACHE_BYTES"])
 
@@ -76,6 +79,7 @@ def create_app(config: dict | None = None) -> Flask:
     @app.get("/health")
     def health():
         serving = app.config["KG_BACKEND"]
-        return jsonify(status="ok", build=serving.build_id, triples=serving.triples)
+        # The worker's process id tells an operator (and the tests) which worker answered, and when one was recycled.
+        return jsonify(status="ok", build=serving.build_id, triples=serving.triples, worker=os.getpid())
 
     return app

@@ -13,15 +13,15 @@ from flask import Flask
 from kg.errors import InputError
 
 from .http.cache import Cache
-from .sparql.backend import Backend
+from .sparql.backend import Backend, Limits
 
 
 class FollowLink:
     """Outermost WSGI layer: before a request, moves the app to the build its store link points to now.
 
     `kg build` switches the link atomically once a build is complete; each worker notices on its next request
-    (looking at most once per FOLLOW_INTERVAL: one readlink) and from then on answers from the new build with a
-    new query child. Requests already running finish on the old build, whose child is stopped after them.
+    (looking at most once per FOLLOW_INTERVAL: one readlink) and from then on answers from the new build. Requests
+    already running finish on the old build, whose store is closed when the last of them lets go of it.
     """
 
     def __init__(self, app: Flask, link: Path, seen: str | None, cache: Cache):
@@ -48,7 +48,7 @@ class FollowLink:
             config = self.app.config
             old = config["KG_BACKEND"]
             try:
-                new = Backend.for_path(self.link, config["QUERY_TIMEOUT"], config["MEMORY_LIMIT"])
+                new = Backend.for_path(self.link, Limits.from_config(config))
             except (InputError, OSError, ValueError, TypeError) as e:  # keep serving; look again next time
                 print(f"kg serve: cannot move to the build at {self.link} now: {e}", file=sys.stderr)
                 return
@@ -57,8 +57,7 @@ class FollowLink:
                 return
             # Everything cached for the old build goes before any request can see the new one.
             self.cache.clear()
-            config["KG_BACKEND"] = new
-            old.retire()
+            config["KG_BACKEND"] = new  # queries still running on the old build finish on it
 
 
 def read_link(link: Path) -> str | None:

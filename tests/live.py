@@ -23,7 +23,7 @@ def free_port() -> int:
 
 
 class Served(str):
-    """The base URL of a running `kg serve` (http://127.0.0.1:PORT); `pid` is its process, gunicorn's master."""
+    """The base URL of a running `kg serve` (http://127.0.0.1:PORT); `pid` is its process, granian's main process."""
 
     pid: int
 

@@ -36,7 +36,6 @@ def settings_from(args) -> dict[str, object]:
         settings[key] = value
     if settings["WORKERS"] < 1:
         raise InputError("must be at least 1", "--workers")
-    settings["MEMORY_LIMIT"] = int(settings["MEMORY_LIMIT_MB"]) * 1024 * 1024
     return settings
 
 

@@ -1,17 +1,15 @@
 """What the app knows of the KG it serves: the build's identity, and a way to run queries on it.
 
-An embedded store is queried in a child process that can be killed (server.sparql.executor); a remote SPARQL server
-(kg.store.remote) is asked over HTTP from the worker itself, the query timeout being the HTTP timeout and, for
-Virtuoso, the server's own."""
+An embedded store is queried in threads of the worker (server.sparql.runner: light queries in the request thread,
+heavy ones in a bounded pool); a remote SPARQL server (kg.store.remote) is asked over HTTP from the request thread,
+the query timeout being the HTTP timeout and, for Virtuoso, the server's own."""
 
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from threading import Lock
 from typing import Callable
 
 from kg.errors import InputError, KGError, StoreTimeout
@@ -20,7 +18,10 @@ from kg.store.remote import RemoteStore
 from kg.store.builds import current_build
 from kg.store.embedded import KGStore
 
-from .executor import Answer, QueryJob, Runner, execute_remote
+from .cost import Cost
+from .executor import Answer, QueryJob, execute_remote
+from .runner import Runner
+from .watchdog import Watchdog, log_only
 
 
 class BackendError(Exception):
@@ -31,26 +32,46 @@ class BackendError(Exception):
         self.status, self.message = status, message
 
 
+@dataclass(frozen=True)
+class Limits:
+    """How queries on an embedded store are run (server.sparql.runner): the timeout, the heavy queries' slots
+    and how many may run or wait at once per worker, the most bytes an answer takes, and what to do with a query
+    stuck past its timeout."""
+
+    timeout: float = 30.0
+    slots: int = 2
+    max_heavy: int = 4
+    max_bytes: int = 0
+    on_stuck: Callable[[str], None] = log_only
+
+    @classmethod
+    def from_config(cls, cfg) -> Limits:
+        return cls(cfg["QUERY_TIMEOUT"], cfg["SLOW_QUERIES"], max(cfg["SLOW_QUERIES"], cfg["THREADS"] // 2),
+                   cfg["MAX_RESULT_BYTES"], cfg["ON_STUCK_QUERY"])
+
+
 @dataclass
 class Backend:
-    open_store: Callable[[], KGStore] | None  # called in the query child process, never in the server worker itself
+    open_store: Callable[[], KGStore] | None  # opened on the first query, in the worker process
     build_id: str
     created: datetime
     triples: int
     graph_sizes: dict[str, int]
     timeout: float
-    memory_limit: int = 0
+    limits: Limits = field(default_factory=Limits)
     folder: Path | None = None  # where the build published (dumps, network files, the site's figures); None: nowhere
-    remote: RemoteStore | None = None  # a SPARQL server fronted: queries go to it, no child process
-    _runners: dict[int, Runner] = field(default_factory=dict, repr=False)
-    # A backend replaced by a newer build keeps its query child until the queries running on it are answered.
-    _lock: Lock = field(default_factory=Lock, repr=False)
-    _running: int = field(default=0, repr=False)
-    _retired: bool = field(default=False, repr=False)
+    remote: RemoteStore | None = None  # a SPARQL server fronted: queries go to it from the request thread
+    runner: Runner | None = field(default=None, repr=False)
+
+    def __post_init__(self):
+        if self.remote is None:
+            limits = self.limits
+            self.runner = Runner(self.open_store, limits.timeout, Watchdog(limits.on_stuck), limits.slots,
+                                 limits.max_heavy, limits.max_bytes)
 
     @classmethod
-    def for_path(cls, link: Path, timeout: float, memory_limit: int = 0) -> Backend:
-        """Serve an on-disk build; each query child opens it read-only."""
+    def for_path(cls, link: Path, limits: Limits) -> Backend:
+        """Serve an on-disk build, opened read-only by the worker."""
         target, info = current_build(link)
         return cls(
             open_store=lambda: KGStore.open_build(target, info),
@@ -58,8 +79,8 @@ class Backend:
             created=datetime.fromisoformat(info.created),
             triples=info.triples,
             graph_sizes=info.graph_sizes,
-            timeout=timeout,
-            memory_limit=memory_limit,
+            timeout=limits.timeout,
+            limits=limits,
             folder=target,
         )
 
@@ -77,44 +98,24 @@ class Backend:
         return cls(None, info.id, datetime.fromisoformat(info.created), info.triples, info.graph_sizes, timeout, remote=store)
 
     @classmethod
-    def for_store(cls, store: KGStore, timeout: float, memory_limit: int = 0, published: str | Path | None = None) -> Backend:
-        """Serve a store already open in this process (built in memory, as tests do); children inherit it.
+    def for_store(cls, store: KGStore, limits: Limits, published: str | Path | None = None) -> Backend:
+        """Serve a store already open in this process (built in memory, as tests do); forked workers share it.
         `published` is where its build published (kg.build.Outcome.published); else the store's own folder."""
         if isinstance(store, RemoteStore):
-            return cls.for_remote(store, timeout)
+            return cls.for_remote(store, limits.timeout)
         created = datetime.fromisoformat(store.info.created) if store.info else datetime.now(timezone.utc).replace(microsecond=0)
         build_id = store.info.id if store.info else "memory-" + created.strftime("%Y%m%dT%H%M%SZ") + f"-{id(store):x}"
         folder = Path(published) if published is not None else store.path
-        return cls(lambda: store, build_id, created, len(store), store.graph_sizes(), timeout, memory_limit, folder)
+        return cls(lambda: store, build_id, created, len(store), store.graph_sizes(), limits.timeout, limits, folder)
 
-    def run(self, job: QueryJob) -> Answer:
+    def run(self, job: QueryJob, cost: Cost | None = None) -> Answer:
+        """Answer a query job; `cost` overrides the class read from its text (the app's own pages know theirs)."""
         if self.remote is not None:
             return execute_remote(self.remote, job)
-        with self._lock:
-            self._running += 1
-        try:
-            # One runner per process: gunicorn forks its workers after the app is created.
-            runner = self._runners.get(os.getpid())
-            if runner is None:
-                runner = self._runners[os.getpid()] = Runner(self.open_store, self.timeout, self.memory_limit)
-            return runner.run(job)
-        finally:
-            with self._lock:
-                self._running -= 1
-                done = self._retired and not self._running
-            if done:
-                self.close()
-
-    def retire(self) -> None:
-        """No new request will use this backend: stop its query child once the queries on it are answered."""
-        with self._lock:
-            self._retired = True
-            idle = not self._running
-        if idle:
-            self.close()
+        return self.runner.run(job, cost)
 
     def select(self, text: str) -> list[dict[str, dict]]:
-        """Rows of a SELECT run like any endpoint query (same child, timeout and memory bound), as SPARQL JSON
+        """Rows of a SELECT run like any endpoint query (same threads, timeout and bounds), as SPARQL JSON
         bindings: {variable: {"type": ..., "value": ..., "xml:lang"/"datatype": ...}}. For the app's own pages.
         From a remote store, every row: pages past its row limit."""
         if self.remote is not None:
@@ -150,6 +151,6 @@ class Backend:
             raise BackendError(502, e.message) from None
 
     def close(self) -> None:
-        runner = self._runners.pop(os.getpid(), None)
-        if runner is not None:
-            runner.close()
+        """Let go of the store; an on-disk one closes once the queries still running on it are done with it."""
+        if self.runner is not None:
+            self.runner.close()

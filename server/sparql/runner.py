@@ -1,0 +1,98 @@
+"""Where a query runs in the worker, and when it is refused: admission control by cost class.
+
+A light query (server.sparql.cost) runs in the request thread itself: no hand-over, which on this machine costs
+more than the look-up (bench/results/endpoint.md). A heavy one runs in a thread of its own, one of at most
+`slots` per worker; the request thread waits for it until the deadline and answers 503 on time if it is not done.
+When the heavy queries running and waiting fill `max_heavy`, the next one is refused at once with 503 and
+Retry-After, so heavy queries never hold every request thread and light ones never wait behind them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+import traceback
+import sys
+from typing import Callable
+
+from .cost import Cost, classify
+from .executor import Answer, Bounds, Overrun, QueryJob, execute, message, timed_out
+from .watchdog import Watchdog
+
+_keys = itertools.count()
+
+
+class Runner:
+    def __init__(self, open_store: Callable[[], object], timeout: float, watchdog: Watchdog, slots: int = 2,
+                 max_heavy: int = 4, max_bytes: int = 0):
+        self.open_store, self.timeout, self.watchdog = open_store, timeout, watchdog
+        self.max_bytes = max_bytes
+        self.max_heavy = max(max_heavy, slots)
+        self._slots = threading.BoundedSemaphore(max(1, slots))
+        self._heavy = 0  # heavy queries running or waiting for a slot
+        self._lock = threading.Lock()
+        self._store = None
+
+    @property
+    def store(self):
+        if self._store is None:
+            with self._lock:
+                if self._store is None:
+                    self._store = self.open_store()
+        return self._store
+
+    def close(self) -> None:
+        self._store = None
+
+    def run(self, job: QueryJob, cost: Cost | None = None) -> Answer:
+        cost = cost or classify(job.text)
+        deadline = time.monotonic() + self.timeout
+        if cost is Cost.LIGHT:
+            return self._run(job, Bounds(deadline, self.max_bytes))
+        with self._lock:
+            if self._heavy >= self.max_heavy:
+                return Answer(503, message(f"this endpoint is running as many long queries as it allows ({self.max_heavy} "
+                                           "per worker); try again shortly"), retry_after=2)
+            self._heavy += 1
+        try:
+            return self._run_heavy(job, deadline)
+        finally:
+            with self._lock:
+                self._heavy -= 1
+
+    def _run_heavy(self, job: QueryJob, deadline: float) -> Answer:
+        if not self._slots.acquire(timeout=max(0.0, deadline - time.monotonic())):
+            return timed_out(self.timeout)
+        stopped = threading.Event()
+        box: list[Answer] = []
+
+        def work():
+            try:
+                box.append(self._run(job, Bounds(deadline, self.max_bytes, stopped)))
+            finally:
+                self._slots.release()
+
+        thread = threading.Thread(target=work, name="kg-query", daemon=True)
+        thread.start()
+        thread.join(max(0.0, deadline - time.monotonic()))
+        if box:
+            return box[0]
+        stopped.set()  # its writer stops it at the next chunk; the watchdog sees to it if it never gets there
+        return timed_out(self.timeout)
+
+    def _run(self, job: QueryJob, bounds: Bounds) -> Answer:
+        key = next(_keys)
+        self.watchdog.watch(key, bounds.deadline, job.text)
+        try:
+            return execute(self.store, job, bounds)
+        except Overrun:
+            return timed_out(self.timeout)
+        except MemoryError:
+            return Answer(503, message("the query needed more memory than this endpoint allows and was stopped"))
+        except Exception as e:  # logged for the operator; the client gets a message, never a traceback
+            traceback.print_exc(file=sys.stderr)
+            return Answer(500, message(f"internal error while running the query ({type(e).__name__}); it has been logged"))
+        finally:
+            self.watchdog.done(key)
+

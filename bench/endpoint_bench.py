@@ -227,6 +227,32 @@ def prepare(work: Path, tools: Tools, target_triples: int, seed: int) -> Data:
     return Data(store_link, ox_dir, quads, generated, ref.real_triples, seconds, line)
 
 
+def prepare_existing(work: Path, tools: Tools, store_link: Path) -> Data:
+    """An existing build (the grown KG), its look-up IRIs read from it, loaded into Oxigraph as in prepare()."""
+    import pyoxigraph as ox
+
+    kg_db = store_link.resolve() / "oxigraph"
+    store = ox.Store.read_only(str(kg_db))
+
+    def things(kind: str) -> list[str]:
+        rows = store.query(f"SELECT DISTINCT ?x WHERE {{ ?x a <{BASE}ontology/{kind}> }} ORDER BY ?x", use_default_graph_as_union=True)
+        return [row[0].value for row in rows]
+
+    generated = Generated(store_link, things("Organisation"), things("Project"), things("Participation"))
+    print(f"existing build {store_link}: {len(generated.organisations)} organisations, {len(generated.projects)} projects, "
+          f"{len(generated.participations)} participations")
+    nquads = work / "kg.nq"
+    store.dump(str(nquads), format=ox.RdfFormat.N_QUADS)
+    quads = len(store)
+    del store
+    ox_dir = work / "oxigraph"
+    done = subprocess.run([tools.oxigraph, "load", "--location", str(ox_dir), "--file", str(nquads)], capture_output=True, text=True)
+    if done.returncode != 0:
+        fail(f"oxigraph load failed (exit {done.returncode}):\n{done.stderr[-3000:]}", 1)
+    info = json.loads((store_link.resolve() / "build.json").read_text())
+    return Data(store_link, ox_dir, quads, generated, 0, 0.0, f"existing build {info['id']}: {info['triples']} triples")
+
+
 # --------------------------------------------------------------------------------------------------------------
 # Queries
 # --------------------------------------------------------------------------------------------------------------
@@ -335,7 +361,7 @@ class Server:
         raise RuntimeError(f"{self.name} did not answer on {self.base}{self.ready_path} within {timeout:g} s; see {self.log}")
 
     def stop(self) -> None:
-        """SIGTERM to the server's own process group (gunicorn master, workers, query processes), then SIGKILL."""
+        """SIGTERM to the server's own process group (granian's main process and its workers), then SIGKILL."""
         if self.proc is None:
             return
         pgid = self.proc.pid  # start_new_session: the group is the one this process leads
@@ -382,8 +408,8 @@ def oxigraph_server(tools: Tools, data: Data, log: Path) -> Server:
     return Server("oxigraph serve-read-only", argv, port, "/query", "/query?query=" + urllib.parse.quote("ASK {}"), log)
 
 
-# The floor under any Flask endpoint on this machine: gunicorn (sync workers, like kg serve) answering the kg
-# answer's bytes with no work at all, bare and through Flask with an access log.
+# The floor under any Flask endpoint on this machine: granian (WSGI, as kg serve) answering the kg answer's bytes
+# with no work at all, bare and through Flask with an access log.
 BASELINE_APP = '''
 import os
 BODY = open(os.environ["BENCH_BODY"], "rb").read()
@@ -402,7 +428,7 @@ def sparql():
 '''
 BASELINES = {
     "baseline: bare WSGI": ["baseline_app:wsgi"],
-    "baseline: Flask + access log": ["--access-logfile", "-", "baseline_app:flask_app"],
+    "baseline: Flask + access log": ["--access-log", "baseline_app:flask_app"],
 }
 
 
@@ -410,7 +436,8 @@ def baseline_server(label: str, workers: int, body: bytes, work: Path) -> Server
     (work / "baseline_app.py").write_text(BASELINE_APP)
     (work / "baseline_body.json").write_bytes(body)
     port = free_port()
-    argv = [str(BIN / "gunicorn"), "--chdir", str(work), "--workers", str(workers), "--bind", f"127.0.0.1:{port}", *BASELINES[label]]
+    argv = [str(BIN / "granian"), "--interface", "wsgi", "--working-dir", str(work), "--workers", str(workers),
+            "--blocking-threads", "8", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", *BASELINES[label]]
     server = Server(label, argv, port, "/sparql", "/sparql", work / "baseline.log")
     server.env = {**os.environ, "BENCH_BODY": str(work / "baseline_body.json")}
     return server
@@ -617,12 +644,18 @@ def warm_up(tools: Tools, server: Server, work: Path) -> None:
 # Report
 # --------------------------------------------------------------------------------------------------------------
 
-TARGETS = {"repeated": 1.0, "distinct": 0.8, "partners": 1.0}
+# The endpoint issue's targets, as kg serve's share of Oxigraph's requests/s, by scenario and clients.
+TARGETS = {"repeated": {1: 1.0, 8: 1.5}, "distinct": {1: 0.5, 8: 0.5}, "partners": {1: 1.0, 8: 1.5}}
 TARGET_NOTES = {
-    "repeated": "at least Oxigraph's own throughput on repeated look-ups",
-    "distinct": "at least 0.8 of Oxigraph's throughput on distinct look-ups",
-    "partners": "no target of its own in the issue; it is one repeated query, so held to the repeated look-ups' 1.0",
+    "repeated": "repeated look-ups: at least Oxigraph's throughput at 1 client, 1.5x at 8",
+    "distinct": "distinct look-ups: at least 0.5 of Oxigraph's throughput",
+    "partners": "no target of its own; one repeated query, so held to the repeated look-ups' targets",
 }
+
+
+def target(scenario: str, clients: int) -> float:
+    by_clients = TARGETS[scenario]
+    return by_clients.get(clients, by_clients[max(by_clients)])
 
 
 def machine() -> dict:
@@ -684,10 +717,12 @@ def report(args, tools: Tools, data: Data, scens: list[Scenario], runs: list[Run
         f"| machine | {m['nproc']} CPUs ({m['cpu']}), {m['ram']} RAM, {m['os']} |",
         f"| software | Python {m['python']}, pyoxigraph {m['pyoxigraph']} (kg), {tools.oxigraph_version} (server), {tools.wrk_version} |",
         f"| code | commit {m['commit']} (kg/ and server/ digest {args.code_before}) |",
-        f"| data | {data.quads:,} quads: the KG's ontology and real data ({data.real_triples:,} triples) plus {len(g.organisations):,} organisations, "
-        f"{len(g.projects):,} projects and {len(g.participations):,} participations generated with seed {args.seed}, and the OWL RL closure |",
-        f"| build | `kg build`, {data.build_seconds:.0f} s: {data.build_line} |",
-        "| kg serve | `kg serve --workers N` with its defaults, every feature on: query process with 30 s timeout and memory bound, row limit, answer caches, CORS, gzip, access log (to a file) |",
+        (f"| data | {data.quads:,} quads of an existing build ({data.build_line}): {len(g.organisations):,} organisations, "
+         f"{len(g.projects):,} projects, {len(g.participations):,} participations |" if args.store else
+         f"| data | {data.quads:,} quads: the KG's ontology and real data ({data.real_triples:,} triples) plus {len(g.organisations):,} organisations, "
+         f"{len(g.projects):,} projects and {len(g.participations):,} participations generated with seed {args.seed}, and the OWL RL closure |"),
+        *([] if args.store else [f"| build | `kg build`, {data.build_seconds:.0f} s: {data.build_line} |"]),
+        "| kg serve | `kg serve --workers N` (granian) with its defaults, every feature on: 8 request threads per worker, 30 s timeout, cost classes, row and byte limits, answer cache, CORS, gzip |",
         f"| oxigraph | `oxigraph serve-read-only --union-default-graph` on a store loaded with `oxigraph load` from the build's own quads |",
         f"| load | wrk, {args.duration:g} s per run ({2 * args.duration:g} s for the partner query), `-t1 -c1` and `-t2 -c8`; GET `?query=` URL-encoded, `Accept: {JSON}`; no `Accept-Encoding` |",
         "",
@@ -729,10 +764,10 @@ def report(args, tools: Tools, data: Data, scens: list[Scenario], runs: list[Run
         out += [
             "## The floor under a Python endpoint here",
             "",
-            f"gunicorn with {min(args.workers)} sync workers (as kg serve) answering the repeated look-up's bytes without doing anything: "
-            "bare WSGI, and a one-line Flask view with gunicorn's access log (kg serve logs every request too), beside kg serve's "
-            "and Oxigraph's figures for the repeated look-up. A cache in front of Flask can at best bring kg serve to the bare "
-            "WSGI figure; past it, the HTTP front itself (sync workers, a new connection per request) has to change.",
+            f"granian with {min(args.workers)} workers of 8 threads (as kg serve) answering the repeated look-up's bytes without "
+            "doing anything: bare WSGI, and a one-line Flask view with granian's access log, beside kg serve's and Oxigraph's "
+            "figures for the repeated look-up. kg serve's answer cache sits in front of Flask, so a repeated look-up can at best "
+            "reach the bare WSGI figure.",
             "",
             "| clients | server | req/s | p50 ms | p99 ms | /oxigraph req/s |",
             "|---:|---|---:|---:|---:|---:|",
@@ -745,12 +780,12 @@ def report(args, tools: Tools, data: Data, scens: list[Scenario], runs: list[Run
         out.append("")
     out += ["## Targets", ""]
     for sc in scens:
-        target = TARGETS[sc.name]
         for (s, conns, label, ratio) in verdicts:
             if s is sc:
-                mark = "met" if ratio >= target else "NOT met"
+                goal = target(sc.name, conns)
+                mark = "met" if ratio >= goal else f"NOT met (by {goal - ratio:.2f})"
                 shown = f"{ratio:.2f} of Oxigraph's req/s" if ratio != float("inf") else "Oxigraph finished no request in the run"
-                out.append(f"- {sc.name}, {conns} client{'s' if conns > 1 else ''}, {label}: {shown}, target {target:g} ({TARGET_NOTES[sc.name]}): **{mark}**")
+                out.append(f"- {sc.name}, {conns} client{'s' if conns > 1 else ''}, {label}: {shown}, target {goal:g} ({TARGET_NOTES[sc.name]}): **{mark}**")
     if args.code_before != args.code_after:
         out += ["", "**Warning:** the code under kg/ or server/ changed during this run; servers (re)started after the change "
                 "ran the new code. Run again for figures of one version."]
@@ -792,6 +827,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", default=None, help="kg serve worker counts, comma-separated (default: 2, and nproc if different)")
     parser.add_argument("--triples", type=int, default=100_000, help="about how many triples the built KG holds (default 100000)")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--store", type=Path, help="bench this existing build (a store link, e.g. var/store after `kg build` "
+                        "with the imports: the grown KG) instead of generating one; --triples and --seed are then unused")
     parser.add_argument("--scenarios", default="repeated,distinct,partners")
     parser.add_argument("--output", type=Path, default=RESULTS, help=f"the report (default {RESULTS.relative_to(ROOT)}); '-' prints only")
     parser.add_argument("--no-baselines", dest="baselines", action="store_false",
@@ -817,7 +854,7 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="kg-endpoint-bench-"))
     servers: list[Server] = []
     try:
-        data = prepare(work, tools, args.triples, args.seed)
+        data = prepare_existing(work, tools, args.store) if args.store else prepare(work, tools, args.triples, args.seed)
         scens = scenarios(data.generated, args.seed, names)
         inproc = {s.name: in_process_ms(data.kg_store, s.queries, 3 if s.name == "partners" else 500) for s in scens}
 

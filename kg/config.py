@@ -57,9 +57,11 @@ SERVE_OPTIONS: dict[str, Option] = {
     "HOST": Option("--host", "127.0.0.1", "address to bind (loopback unless you mean it)"),
     "PORT": Option("--port", 8000, "TCP port", int),
     "WORKERS": Option("--workers", 2, "worker processes", int),
-    "THREADS": Option("--threads", 8, "request threads per worker (light queries run in them)", int),
+    "THREADS": Option("--threads", 16, "request threads per worker: light queries run in them, heavy ones wait in "
+                      "them for a slot, all but 4 at most", int),
     "SLOW_QUERIES": Option("--slow-queries", 2, "heavy queries (grouping, sorting, unanchored patterns) running at "
-                           "once per worker; as many again may wait, the next gets 503 with Retry-After", int, "N"),
+                           "once per worker; more wait for a slot until their timeout, and past --threads minus 4 "
+                           "waiting the next gets 503 with Retry-After", int, "N"),
     "QUERY_TIMEOUT": Option("--timeout", 30.0, "query timeout in seconds (the client gets 503; a query that cannot be "
                             "stopped has its worker recycled)", float),
     "ROW_LIMIT": Option("--row-limit", 10000, "most solutions returned for one query; 0 for none", int),

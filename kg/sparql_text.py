@@ -95,15 +95,16 @@ def services(toks: list[Token], known_prefixes: dict[str, str]) -> list[Service]
 _SOLUTION_KEYWORDS = {"SELECT", "CONSTRUCT", "DESCRIBE", "ASK"}
 
 
-def with_row_limit(text: str, limit: int) -> tuple[str, bool]:
+def with_row_limit(text: str, limit: int, toks: list[Token] | None = None) -> tuple[str, bool]:
     """Return the query with its outermost LIMIT capped, and whether a cap was applied.
 
     A SELECT is capped at `limit + 1`: its caller returns `limit` solutions and knows the result was cut only
     when one more came back (capped at `limit`, a complete result of exactly `limit` rows looked cut). A
     CONSTRUCT or DESCRIBE is capped at `limit`: its triples cannot be told apart by solution, so it is not
-    flagged. ASK queries are returned unchanged. A query with a LIMIT of its own within `limit` keeps it.
+    flagged. ASK queries are returned unchanged. A query with a LIMIT of its own within `limit` keeps it. `toks`
+    are the text's tokens when the caller has read them already.
     """
-    toks = tokens(text)
+    toks = tokens(text) if toks is None else toks
     form = next((t.text.upper() for t in toks if t.kind == "word" and t.text.upper() in _SOLUTION_KEYWORDS), None)
     if form in (None, "ASK"):
         return text, False

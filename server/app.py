@@ -31,7 +31,10 @@ DEFAULTS = {
     "KG_STORE_PATH": None,  # else the store link of an on-disk build (default var/store)
     "KG_STORE_URL": None,  # or a SPARQL server's query endpoint, which the app then fronts (kg.store.remote)
     "KG_STORE_REMOTE": {},  # options for it: kind, graph_store (credentials come from the environment)
-    "ON_STUCK_QUERY": log_only,  # `kg serve` recycles the worker instead (server.sparql.watchdog)
+    # A stuck query, a worker past its memory: `kg serve` recycles the worker (server.sparql.watchdog). An app
+    # embedded elsewhere only logs, and watches no memory: its process is not a worker of ours.
+    "ON_TROUBLE": log_only,
+    "WORKER_MEMORY": 0,
     **serve_defaults(),
     "WEB_MODULES": str(WEB_MODULES),
     "COMPRESS_MIMETYPES": [

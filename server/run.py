@@ -21,10 +21,6 @@ from kg.errors import InputError
 from kg.store.builds import BuildInfo, current_build
 from kg.store.location import Location
 
-# How often granian looks at each worker's resident memory (--memory-limit), in seconds.
-RSS_INTERVAL = 5
-
-
 def serve(location: Location, settings: dict, store=None, remote: dict | None = None, published=None) -> int:
     """Run the app under granian (registered as the `kg serve` server). `store` is a KG the caller already
     built in memory, `published` where that build published (kg.build.Outcome.published); else the app reads
@@ -52,7 +48,6 @@ def serve(location: Location, settings: dict, store=None, remote: dict | None = 
         shown = str(location.path.resolve())
     host, port, workers = settings["HOST"], settings["PORT"], settings["WORKERS"]
     access_log = settings["ACCESS_LOG"]
-    memory = settings["MEMORY_LIMIT_MB"]
     # Workers are forked so that a build made in memory is shared with them rather than copied to each.
     multiprocessing.set_start_method("fork", force=True)
     server = Server(
@@ -65,8 +60,6 @@ def serve(location: Location, settings: dict, store=None, remote: dict | None = 
         backlog=2048,
         respawn_failed_workers=True,  # a worker recycled for a stuck query (server.sparql.watchdog) comes back
         respawn_interval=0,
-        workers_max_rss=memory or None,
-        rss_sample_interval=RSS_INTERVAL,
         workers_kill_timeout=5,
         log_level=LogLevels.warning,
         log_access=bool(access_log),
@@ -80,12 +73,12 @@ def serve(location: Location, settings: dict, store=None, remote: dict | None = 
 
 def _load(config: dict):
     """In each worker, after the fork: the app, opening the store itself (read-only on disk; its own connections
-    to a server), with stuck queries recycling the worker."""
+    to a server), with a stuck query or too much memory recycling the worker."""
     from .app import create_app
     from .sparql import watchdog
 
     watchdog.born_now()
-    return create_app({**config, "ON_STUCK_QUERY": watchdog.recycle_worker})
+    return create_app({**config, "ON_TROUBLE": watchdog.recycle_worker, "WORKER_MEMORY": config["MEMORY_LIMIT_MB"] * 2**20})
 
 
 def _access_log_config(target: str) -> dict:

@@ -111,3 +111,29 @@ def test_a_runaway_gets_its_503_on_time_its_worker_is_recycled_and_nothing_burns
     assert statuses and set(statuses) == {200}, f"cheap queries during the runaway: {sorted(set(statuses))}"
     ok = requests.get(endpoint, params={"query": "ASK { ?s ?p ?o }"}, headers={"Accept": "application/sparql-results+json"}, timeout=10)
     assert ok.json()["boolean"] is True
+
+
+def test_a_query_that_outgrows_the_worker_memory_is_answered_503_and_its_worker_replaced(disk_store):
+    with serving(disk_store, "--workers", "1", "--timeout", "20", "--memory-limit", "400") as base:
+        before = _workers(base.pid)
+        assert len(before) == 1
+        worker = next(iter(before))
+        time.sleep(max(0.0, 6.5 - _age(worker)))
+        started = time.monotonic()
+        # Sorting the KG crossed with itself: ~10^8 rows held in memory, about 1 GB more each second.
+        hog = requests.get(base + "/sparql", params={"query": "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } ORDER BY ?c"}, timeout=30)
+        assert hog.status_code == 503 and "memory" in hog.text and hog.headers["Retry-After"]
+        assert time.monotonic() - started < 5
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and (worker in _workers(base.pid) or not _workers(base.pid)):
+            time.sleep(0.1)
+        assert worker not in _workers(base.pid), "the worker that held the memory is still there"
+        # With one worker nothing listens until its replacement has started (with two, the other one answers).
+        while True:
+            try:
+                ok = requests.get(base + "/health", timeout=10)
+                break
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline, "no worker came back"
+                time.sleep(0.1)
+        assert ok.status_code == 200 and ok.json()["worker"] != worker

@@ -190,7 +190,7 @@ def test_a_streaming_runaway_gets_its_503_on_time_and_stops_between_rows(make_cl
 
 def test_a_query_stuck_in_a_blocking_operator_is_answered_on_time_and_handed_to_the_watchdog(make_client):
     seen = []
-    c = make_client(QUERY_TIMEOUT=0.1, CACHE_BYTES=0, ON_STUCK_QUERY=seen.append)
+    c = make_client(QUERY_TIMEOUT=0.1, CACHE_BYTES=0, ON_TROUBLE=seen.append)
     started = time.monotonic()
     r = c.get("/sparql", query_string={"query": BLOCKING})
     assert r.status_code == 503 and time.monotonic() - started < 0.4

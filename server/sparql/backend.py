@@ -32,22 +32,27 @@ class BackendError(Exception):
         self.status, self.message = status, message
 
 
+LIGHT_THREADS = 4
+
+
 @dataclass(frozen=True)
 class Limits:
     """How queries on an embedded store are run (server.sparql.runner): the timeout, the heavy queries' slots
-    and how many may run or wait at once per worker, the most bytes an answer takes, and what to do with a query
-    stuck past its timeout."""
+    and how many may run or wait at once per worker, the most bytes an answer takes, the memory a worker may hold,
+    and what to do with a query stuck past its timeout or a worker past its memory (server.sparql.watchdog)."""
 
     timeout: float = 30.0
     slots: int = 2
     max_heavy: int = 4
     max_bytes: int = 0
-    on_stuck: Callable[[str], None] = log_only
+    memory: int = 0  # bytes of resident memory a worker may hold; 0: no limit
+    on_trouble: Callable[[str], None] = log_only
 
     @classmethod
     def from_config(cls, cfg) -> Limits:
-        return cls(cfg["QUERY_TIMEOUT"], cfg["SLOW_QUERIES"], max(cfg["SLOW_QUERIES"], cfg["THREADS"] // 2),
-                   cfg["MAX_RESULT_BYTES"], cfg["ON_STUCK_QUERY"])
+        # Heavy queries running and waiting may hold all request threads but LIGHT_THREADS, kept for light ones.
+        return cls(cfg["QUERY_TIMEOUT"], cfg["SLOW_QUERIES"], max(cfg["SLOW_QUERIES"], cfg["THREADS"] - LIGHT_THREADS),
+                   cfg["MAX_RESULT_BYTES"], cfg["WORKER_MEMORY"], cfg["ON_TROUBLE"])
 
 
 @dataclass
@@ -66,7 +71,7 @@ class Backend:
     def __post_init__(self):
         if self.remote is None:
             limits = self.limits
-            self.runner = Runner(self.open_store, limits.timeout, Watchdog(limits.on_stuck), limits.slots,
+            self.runner = Runner(self.open_store, limits.timeout, Watchdog(limits.on_trouble, limits.memory), limits.slots,
                                  limits.max_heavy, limits.max_bytes)
 
     @classmethod

@@ -28,9 +28,10 @@ _CONSTANT_KINDS = {"iri", "pname", "string", "number"}
 _CONSTANT_WORDS = {"TRUE", "FALSE"}
 
 
-def classify(text: str) -> Cost:
+def classify(text: str, toks: list[Token] | None = None) -> Cost:
+    """The query's cost class; `toks` are its tokens when the caller has read them already."""
     try:
-        return Cost.LIGHT if _anchored(tokens(text)) else Cost.HEAVY
+        return Cost.LIGHT if _anchored(tokens(text) if toks is None else toks) else Cost.HEAVY
     except _Unsure:
         return Cost.HEAVY
 

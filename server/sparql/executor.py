@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
@@ -34,6 +34,8 @@ class QueryJob:
     graph_format: str | None = None  # format name for CONSTRUCT/DESCRIBE
     row_limit: int = 0  # most solutions returned; 0: no limit
     base_iri: str | None = None  # relative IRIs in the query resolve against it (the endpoint's URL)
+    # The text's tokens (kg.sparql_text.tokens) when the caller has read them already: each is read once.
+    tokens: list | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,7 @@ def execute(store, job: QueryJob, bounds: Bounds = Bounds(), **store_options) ->
     caller answers that with its 503. `store_options` go to the store's query method with the job's own."""
     text, limited = (job.text, False)
     if job.row_limit:
-        capped, limited = with_row_limit(job.text, job.row_limit)
+        capped, limited = with_row_limit(job.text, job.row_limit, job.tokens)
         text = capped if limited else job.text
     options = {"base_iri": job.base_iri} if job.base_iri else {}
     if job.default_graphs:
@@ -110,7 +112,7 @@ def execute(store, job: QueryJob, bounds: Bounds = Bounds(), **store_options) ->
         result, store_limit = e.result, e.limit
     except QueryError as e:
         if limited:  # the capped text must never be blamed for an error: judge the client's own text
-            return execute(store, QueryJob(**{**job.__dict__, "row_limit": 0}), bounds, **store_options)
+            return execute(store, QueryJob(**{**job.__dict__, "row_limit": 0, "tokens": None}), bounds, **store_options)
         return Answer(400, message(f"{e.where}: {e.message}" if e.where else e.message))
     kind = q.kind_of(result)
     name = job.graph_format if kind == "graph" else job.result_format

@@ -5,7 +5,7 @@ the judge of syntax."""
 from __future__ import annotations
 
 from kg.namespaces import PREFIXES
-from kg.sparql_text import services, tokens
+from kg.sparql_text import Token, services
 
 UPDATE_KEYWORDS = {"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH"}
 
@@ -16,8 +16,8 @@ class ProtocolError(Exception):
         self.status, self.message, self.headers = status, message, headers or {}
 
 
-def refuse_what_is_not_a_query(text: str, max_nesting: int, service_allow) -> None:
-    toks = tokens(text)
+def refuse_what_is_not_a_query(toks: list[Token], max_nesting: int, service_allow) -> None:
+    """Raise ProtocolError for what the query's tokens (kg.sparql_text.tokens) show it must not do here."""
     deep = next((t for t in toks if t.kind == "open" and t.depth >= max_nesting), None)
     if deep is not None:
         raise ProtocolError(400, f"query offset {deep.start}: brackets are nested more than {max_nesting} levels deep; this endpoint does not parse such queries")

@@ -10,6 +10,7 @@ import pyoxigraph as ox
 from flask import Response, current_app, render_template, request, send_from_directory
 
 from kg.queries import run as q
+from kg.sparql_text import tokens
 
 from ..http import etag, negotiation
 from ..http.responses import plain_text
@@ -42,7 +43,8 @@ def sparql():
         return _description()
     text, params = _read_request()
     cfg = current_app.config
-    refuse_what_is_not_a_query(text, cfg["MAX_NESTING"], cfg["SERVICE_ALLOW"])
+    toks = tokens(text)
+    refuse_what_is_not_a_query(toks, cfg["MAX_NESTING"], cfg["SERVICE_ALLOW"])
     job = QueryJob(
         text=text,
         default_graphs=_graph_iris(params, "default-graph-uri"),
@@ -51,6 +53,7 @@ def sparql():
         graph_format=_choose(q.GRAPH_FORMATS, params.get("format")),
         row_limit=cfg["ROW_LIMIT"],
         base_iri=request.base_url,
+        tokens=toks,
     )
     if job.result_format is None and job.graph_format is None:
         raise ProtocolError(406, "none of the accepted media types fits a query result; available: " + ", ".join(_offered()))

@@ -2,9 +2,10 @@
 
 A light query (server.sparql.cost) runs in the request thread itself: no hand-over, which on this machine costs
 more than the look-up (bench/results/endpoint.md). A heavy one runs in a thread of its own, one of at most
-`slots` per worker; the request thread waits for it until the deadline and answers 503 on time if it is not done.
-When the heavy queries running and waiting fill `max_heavy`, the next one is refused at once with 503 and
-Retry-After, so heavy queries never hold every request thread and light ones never wait behind them.
+`slots` per worker, waiting for a slot if need be; its request thread waits for it until the deadline (the wait for
+a slot included) and answers 503 on time if it is not done. When the heavy queries running and waiting fill
+`max_heavy`, the next one is refused at once with 503 and Retry-After, so heavy queries never hold every request
+thread and light ones never wait behind them.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ class Runner:
         self._store = None
 
     def run(self, job: QueryJob, cost: Cost | None = None) -> Answer:
-        cost = cost or classify(job.text)
+        cost = cost or classify(job.text, job.tokens)
         deadline = time.monotonic() + self.timeout
         if cost is Cost.LIGHT:
             return self._run(job, Bounds(deadline, self.max_bytes))
@@ -64,26 +65,29 @@ class Runner:
     def _run_heavy(self, job: QueryJob, deadline: float) -> Answer:
         if not self._slots.acquire(timeout=max(0.0, deadline - time.monotonic())):
             return timed_out(self.timeout)
-        stopped = threading.Event()
+        stopped, finished = threading.Event(), threading.Event()
         box: list[Answer] = []
 
         def work():
             try:
-                box.append(self._run(job, Bounds(deadline, self.max_bytes, stopped)))
+                box.append(self._run(job, Bounds(deadline, self.max_bytes, stopped), finished.set))
             finally:
                 self._slots.release()
+                finished.set()
 
-        thread = threading.Thread(target=work, name="kg-query", daemon=True)
-        thread.start()
-        thread.join(max(0.0, deadline - time.monotonic()))
+        threading.Thread(target=work, name="kg-query", daemon=True).start()
+        finished.wait(max(0.0, deadline - time.monotonic()))
         if box:
             return box[0]
         stopped.set()  # its writer stops it at the next chunk; the watchdog sees to it if it never gets there
+        if self.watchdog.over_memory:
+            return Answer(503, message("this worker ran out of the memory it may use while the query ran; the query "
+                                       "was abandoned and the worker is being replaced"), retry_after=5)
         return timed_out(self.timeout)
 
-    def _run(self, job: QueryJob, bounds: Bounds) -> Answer:
+    def _run(self, job: QueryJob, bounds: Bounds, abandon=None) -> Answer:
         key = next(_keys)
-        self.watchdog.watch(key, bounds.deadline, job.text)
+        self.watchdog.watch(key, bounds.deadline, job.text, abandon)
         try:
             return execute(self.store, job, bounds)
         except Overrun:

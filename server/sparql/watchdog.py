@@ -1,9 +1,11 @@
-"""The last resort for a query that cannot be stopped: one stuck inside a blocking operator past its timeout.
+"""The last resort for what the request threads cannot stop: a query stuck inside a blocking operator past its
+timeout, and a worker grown past its memory limit.
 
 Oxigraph has no way to cancel a query from Python. A query that streams is stopped between rows by its writer
-(server.sparql.executor); one inside a sort, a group or a count gives no such chance. Its client has had the 503 on
-time; the CPU it burns is ended by recycling its worker gracefully: the worker stops accepting connections, lets
-the requests it is answering finish, and exits; the server (granian) starts a fresh one.
+(server.sparql.executor); one inside a sort, a group or a count gives no such chance, and the memory it takes is
+not bounded by the row and byte limits. Its client has had the 503 on time (for memory, the watchdog answers the
+heavy queries running); the CPU and memory it holds are freed by recycling the worker gracefully: the worker stops
+accepting connections, lets the requests it is answering finish, and exits; the server (granian) starts a fresh one.
 """
 
 from __future__ import annotations
@@ -23,24 +25,27 @@ DRAIN = 1.0
 # worker therefore never recycles itself younger than this.
 YOUNGEST = 6.0
 _BORN = time.monotonic()
+_PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
 class Watchdog:
-    """Runs of this process with their deadlines and queries; once one is stuck, `on_stuck(description)` is
-    called (once per run) from the watchdog's own thread."""
+    """Runs of this process with their deadlines and queries, and the process's resident memory. When a run is
+    stuck, or the memory passes `memory_limit` bytes (0: no limit), `on_trouble(reason)` is called from the
+    watchdog's own thread, once per stuck run; for memory, each run that can be abandoned is abandoned first."""
 
-    def __init__(self, on_stuck: Callable[[str], None], interval: float = 0.1):
-        self.on_stuck, self.interval = on_stuck, interval
-        self.runs: dict[int, tuple[float, str]] = {}
+    def __init__(self, on_trouble: Callable[[str], None], memory_limit: int = 0, interval: float = 0.1):
+        self.on_trouble, self.memory_limit, self.interval = on_trouble, memory_limit, interval
+        self.runs: dict[int, tuple[float, str, Callable[[], None] | None]] = {}
         self.lock = threading.Lock()
-        self.thread: threading.Thread | None = None
         self.pid = None
         self.stuck = 0  # runs found stuck so far
+        self.over_memory = False
 
-    def watch(self, key: int, deadline: float, query: str) -> None:
+    def watch(self, key: int, deadline: float, query: str, abandon: Callable[[], None] | None = None) -> None:
+        """Watch a run until done(key). `abandon` answers its client at once (a heavy run's request thread waits)."""
         if self.pid != os.getpid():  # first run in this process (threads do not survive a fork)
             self._start()
-        self.runs[key] = (deadline, query)
+        self.runs[key] = (deadline, query, abandon)
 
     def done(self, key: int) -> None:
         self.runs.pop(key, None)
@@ -50,34 +55,47 @@ class Watchdog:
             if self.pid == os.getpid():
                 return
             self.runs = {}
-            self.thread = threading.Thread(target=self._loop, name="kg-watchdog", daemon=True)
-            self.thread.start()
+            threading.Thread(target=self._loop, name="kg-watchdog", daemon=True).start()
             self.pid = os.getpid()
 
     def _loop(self) -> None:
         while True:
             time.sleep(self.interval)
+            if self.memory_limit and not self.over_memory:
+                used = resident()
+                if used > self.memory_limit:
+                    self.over_memory = True
+                    for _, _, abandon in list(self.runs.values()):
+                        if abandon is not None:
+                            abandon()
+                    self.on_trouble(f"this worker holds {used / 2**20:,.0f} MB, over its memory limit of "
+                                    f"{self.memory_limit / 2**20:,.0f} MB")
             now = time.monotonic()
-            for key, (deadline, query) in list(self.runs.items()):
+            for key, (deadline, query, _) in list(self.runs.items()):
                 if now > deadline + GRACE and self.runs.pop(key, None) is not None:
                     self.stuck += 1
                     flat = " ".join(query.split())
-                    self.on_stuck(f"the query {flat if len(flat) <= 80 else flat[:77] + '...'!r}")
+                    self.on_trouble(f"the query {flat if len(flat) <= 80 else flat[:77] + '...'!r} is still running "
+                                    "past its timeout inside an operator that cannot be interrupted")
 
 
-def log_only(what: str) -> None:
+def resident() -> int:
+    """This process's resident memory in bytes."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * _PAGE
+
+
+def log_only(reason: str) -> None:
     """For an app that is not run by `kg serve` (tests, another WSGI server): say so, and let the query run out."""
-    print(f"kg serve: {what} is still running past its timeout inside an operator that cannot be interrupted",
-          file=sys.stderr)
+    print(f"kg serve: {reason}", file=sys.stderr)
 
 
-def recycle_worker(what: str) -> None:
+def recycle_worker(reason: str) -> None:
     """Under `kg serve`: stop this worker gracefully (granian's own SIGTERM handling: stop accepting, finish the
     requests in flight) and make sure it is gone DRAIN seconds later; granian starts a fresh one."""
     wait = YOUNGEST - (time.monotonic() - _BORN)
-    print(f"kg serve: {what} is still running past its timeout inside an operator that cannot be interrupted; "
-          f"worker {os.getpid()} stops taking requests and exits{f' in {wait:.1f} s' if wait > 0 else ''}",
-          file=sys.stderr, flush=True)
+    print(f"kg serve: {reason}; worker {os.getpid()} stops taking requests and exits"
+          f"{f' in {wait:.1f} s' if wait > 0 else ''}", file=sys.stderr, flush=True)
     if wait > 0:
         time.sleep(wait)
     os.kill(os.getpid(), signal.SIGTERM)

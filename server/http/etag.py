@@ -10,6 +10,11 @@ import hashlib
 from flask import Response, current_app, request
 
 
+# The request headers that can turn an answer into a 304, 412 or 206.
+CONDITIONS = frozenset({"HTTP_IF_NONE_MATCH", "HTTP_IF_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_UNMODIFIED_SINCE",
+                        "HTTP_IF_RANGE", "HTTP_RANGE"})
+
+
 def tag(*selectors) -> str:
     """The ETag of an answer of the build being served, selected by `selectors` (anything with a stable repr)."""
     backend = current_app.config["KG_BACKEND"]
@@ -30,8 +35,8 @@ def cacheable(response: Response, etag: str, ranges: bool = False) -> Response:
     response.cache_control.public = True
     response.cache_control.max_age = current_app.config["CACHE_MAX_AGE"]
     response.headers["KG-Build"] = backend.build_id
-    if response.status_code != 200:
-        return response
+    if response.status_code != 200 or not (ranges or CONDITIONS.intersection(request.environ)):
+        return response  # nothing to compare with: the answer goes as it is (most requests)
     return response.make_conditional(request, accept_ranges=ranges, complete_length=response.content_length if ranges else None)
 
 

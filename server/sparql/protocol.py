@@ -49,8 +49,8 @@ def sparql():
         text=text,
         default_graphs=_graph_iris(params, "default-graph-uri"),
         named_graphs=_graph_iris(params, "named-graph-uri"),
-        result_format=_choose(q.RESULT_FORMATS, params.get("format")),
-        graph_format=_choose(q.GRAPH_FORMATS, params.get("format")),
+        result_format=_choose(RESULT_FORMS, params.get("format")),
+        graph_format=_choose(GRAPH_FORMS, params.get("format")),
         row_limit=cfg["ROW_LIMIT"],
         base_iri=request.base_url,
         tokens=toks,
@@ -140,10 +140,12 @@ def _forms(formats: dict) -> list[Form]:
     return [Form(f.name, f.media_type, (f.extension,)) for f in usable]
 
 
-def _choose(formats: dict, format_param: str | None) -> str | None:
-    """The format name for one kind of result: the `format` parameter if it names one, else the Accept header's
-    pick. A parameter naming a format of the other kind gives None for this one."""
-    forms = _forms(formats)
+RESULT_FORMS, GRAPH_FORMS = _forms(q.RESULT_FORMATS), _forms(q.GRAPH_FORMATS)
+
+
+def _choose(forms: list[Form], format_param: str | None) -> str | None:
+    """The format name for one kind of result (its forms, RESULT_FORMS or GRAPH_FORMS): the `format` parameter if
+    it names one, else the Accept header's pick. A parameter naming a format of the other kind gives None here."""
     try:
         return negotiation.choose(forms, without_header=forms[0].name, parameter=format_param)
     except UnknownFormat as e:

@@ -82,7 +82,7 @@ def prepare(work: Path, projects: int, seed: int) -> Path:
         fail(f"kg synth failed:\n{synth.stderr[-2000:]}", 1)
     link = work / "store"
     print(f"kg build of the real data + {projects} generated projects ...", flush=True)
-    done = subprocess.run([str(BIN / "kg"), "build", "--engine", "store", "--store", str(link)], env={**os.environ, "KG_DATA": str(data)},
+    done = subprocess.run([str(BIN / "kg"), "build", "--no-import", "--engine", "store", "--store", str(link)], env={**os.environ, "KG_DATA": str(data)},
                           capture_output=True, text=True)
     if done.returncode:
         fail(f"kg build failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}", 1)

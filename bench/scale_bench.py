@@ -397,7 +397,7 @@ def serve_and_measure(run: StepRun, store: str, prepared: dict, env: dict, timeo
     """`kg build --engine store` into the back end, then `kg serve` in front of it under closed-loop clients
     asking distinct look-ups (never answered from the cache): the endpoint's throughput on that back end."""
     env = {**os.environ, "KG_DATA": prepared["data"], **env}
-    argv = [str(BIN / "kg"), "build", "--engine", "store", "--store", store]
+    argv = [str(BIN / "kg"), "build", "--no-import", "--engine", "store", "--store", store]
     t = time.perf_counter()
     try:
         done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=timeout)

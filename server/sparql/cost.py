@@ -44,6 +44,8 @@ def _anchored(toks: list[Token]) -> bool:
     words = [t.text.upper() for t in toks if t.kind == "word"]
     if _BLOCKING.intersection(words) or words.count("SELECT") > 1:
         return False
+    if sum(t.kind == "open" for t in toks) != sum(t.kind == "close" for t in toks):
+        raise _Unsure("unbalanced brackets")  # the parser will refuse it; no reason to guess how it runs
     start = next((i for i, t in enumerate(toks) if t.kind == "open" and t.text == "{"), None)
     if start is None:
         return True  # no pattern at all

@@ -172,6 +172,13 @@ class Data:
     build_line: str
 
 
+def data_only_env(data: Path) -> dict:
+    """The environment for `kg build` of the data folder `data` and nothing else: no published sources imported
+    (a build imports them by default) and none imported earlier (var/imported) read."""
+    none = str(data.parent / "no-imports")
+    return {**os.environ, "KG_DATA": str(data), "KG_IMPORTS": none, "KG_IMPORTED": none}
+
+
 def link_real_data(data: Path) -> Path:
     """A data folder holding the KG's real files, for generated data to join. They are linked, not copied: kg
     names each file's graph after its place in the project."""
@@ -195,7 +202,7 @@ def prepare(work: Path, tools: Tools, target_triples: int, seed: int) -> Data:
           f"{len(generated.participations)} participations -> {generated.path}")
 
     store_link = work / "store"
-    env = {**os.environ, "KG_DATA": str(data)}
+    env = data_only_env(data)
     print("kg build (OWL RL closure and SHACL validation; about a minute for 100k triples) ...", flush=True)
     t = time.perf_counter()
     done = subprocess.run([tools.kg, "build", "--no-import", "--store", str(store_link)], env=env, capture_output=True, text=True)

@@ -41,7 +41,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from endpoint_bench import LOOKUP_TEMPLATES, PARTNERS, PROLOGUE, Server, free_port, link_real_data, machine  # noqa: E402
+from endpoint_bench import LOOKUP_TEMPLATES, data_only_env, PARTNERS, PROLOGUE, Server, free_port, link_real_data, machine  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -82,7 +82,7 @@ def prepare(work: Path, projects: int, seed: int) -> Path:
         fail(f"kg synth failed:\n{synth.stderr[-2000:]}", 1)
     link = work / "store"
     print(f"kg build of the real data + {projects} generated projects ...", flush=True)
-    done = subprocess.run([str(BIN / "kg"), "build", "--no-import", "--engine", "store", "--store", str(link)], env={**os.environ, "KG_DATA": str(data)},
+    done = subprocess.run([str(BIN / "kg"), "build", "--no-import", "--engine", "store", "--store", str(link)], env=data_only_env(data),
                           capture_output=True, text=True)
     if done.returncode:
         fail(f"kg build failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}", 1)

@@ -70,7 +70,7 @@ def prepare(work: Path, triples: int, seed: int) -> tuple[Path, dict]:
     command = [str(eb.BIN / "kg"), "build", "--no-import", "--inference", "none", "--store", str(link)]
     print("kg build --inference none (SHACL validation takes most of it) ...", flush=True)
     t = time.perf_counter()
-    done = subprocess.run(command, env={**os.environ, "KG_DATA": str(data)}, capture_output=True, text=True)
+    done = subprocess.run(command, env=eb.data_only_env(data), capture_output=True, text=True)
     info["build_seconds"] = time.perf_counter() - t
     if done.returncode != 0:
         eb.fail(f"kg build failed (exit {done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}", 1)

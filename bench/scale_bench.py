@@ -39,7 +39,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from endpoint_bench import PARTNERS, PROLOGUE, Server, free_port, link_real_data, machine  # noqa: E402
+from endpoint_bench import PARTNERS, PROLOGUE, Server, data_only_env, free_port, link_real_data, machine  # noqa: E402
 from load_bench import Requests, run_phase, summarise  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -142,7 +142,7 @@ def lookup_iri(select) -> str:
 
 def reference_step(data: Path, out: Path, size: int, limits: dict) -> None:
     """rdflib, owlrl and pyshacl: the KG's reference pipeline (kg.build with engine rdflib), step by step."""
-    os.environ["KG_DATA"] = str(data)
+    os.environ.update(data_only_env(data))
     from kg.build import load_sources
     from kg.config import Paths
     from kg.sources.load import parse_graph
@@ -180,7 +180,7 @@ def reference_step(data: Path, out: Path, size: int, limits: dict) -> None:
 
 def store_step(data: Path, out: Path, backend: str, work: Path, endpoint: dict | None) -> None:
     """The store pipeline on one back end: load, SPARQL reasoning, SPARQL validation, the queries."""
-    os.environ["KG_DATA"] = str(data)
+    os.environ.update(data_only_env(data))
     import pyoxigraph as ox
 
     from kg.config import Paths
@@ -396,7 +396,7 @@ THROUGHPUT_CLIENTS, THROUGHPUT_SECONDS = 8, 10.0
 def serve_and_measure(run: StepRun, store: str, prepared: dict, env: dict, timeout: float) -> None:
     """`kg build --engine store` into the back end, then `kg serve` in front of it under closed-loop clients
     asking distinct look-ups (never answered from the cache): the endpoint's throughput on that back end."""
-    env = {**os.environ, "KG_DATA": prepared["data"], **env}
+    env = {**data_only_env(Path(prepared["data"])), **env}
     argv = [str(BIN / "kg"), "build", "--no-import", "--engine", "store", "--store", store]
     t = time.perf_counter()
     try:

@@ -107,7 +107,7 @@ def test_server_follows_a_new_build_without_dropping_requests(tmp_path, disk_sto
 
 
 def test_sighup_replaces_the_workers_on_the_new_build(tmp_path, disk_store):
-    """The operator's other way: gunicorn's graceful reload starts workers that open the current build."""
+    """The operator's other way: granian's graceful reload starts workers that open the current build."""
     link = copy_build(disk_store, tmp_path / "kg")
     with serving(link, "--workers", "1", "--follow-interval", "0") as base:
         first = requests.get(base + "/health", timeout=10).json()["build"]

@@ -188,6 +188,21 @@ def test_a_streaming_runaway_gets_its_503_on_time_and_stops_between_rows(make_cl
     assert ok.status_code == 200 and len(ok.get_json()["results"]["bindings"]) == 4
 
 
+def test_a_light_runaway_runs_in_the_request_thread_and_is_stopped_between_rows_at_its_timeout(make_client):
+    from server.sparql.cost import Cost, classify
+
+    # Every pattern is anchored by its class and nothing blocks: light, though it streams 10^10 rows.
+    runaway = "SELECT * WHERE { ?a a ckg:City . ?b a ckg:City . ?c a ckg:City . ?d a ckg:City . ?e a ckg:City }"
+    assert classify(runaway) is Cost.LIGHT
+    c = make_client(QUERY_TIMEOUT=1.0, ROW_LIMIT=0, MAX_RESULT_BYTES=0, CACHE_BYTES=0)
+    started = time.monotonic()
+    r = c.get("/sparql", query_string={"query": runaway})
+    elapsed = time.monotonic() - started
+    assert r.status_code == 503 and "1 s limit" in r.get_data(as_text=True) and r.headers["Retry-After"]
+    assert 1.0 <= elapsed < 1.5
+    assert _query_threads() == 0 and c.application.config["KG_BACKEND"].runner.watchdog.stuck == 0
+
+
 def test_a_query_stuck_in_a_blocking_operator_is_answered_on_time_and_handed_to_the_watchdog(make_client):
     seen = []
     c = make_client(QUERY_TIMEOUT=0.1, CACHE_BYTES=0, ON_TROUBLE=seen.append)

@@ -26,7 +26,7 @@ def results():
     tests, left_out = w3c.query_tests(root / "w3c-sparql11")
     tally = w3c.Tally(f"W3C SPARQL 1.1 query evaluation over HTTP ({len(left_out)} more need named graphs or several files)")
     key = lambda t: str(t.data or "")
-    # One endpoint per data file (its query process is forked once), closed before the next.
+    # One endpoint per data file, its store let go of before the next.
     for _, group in groupby(sorted(tests, key=key), key=key):
         group = list(group)
         kg_store = KGStore.in_memory()

@@ -66,7 +66,7 @@ SERVE_OPTIONS: dict[str, Option] = {
                             "stopped has its worker recycled)", float),
     "ROW_LIMIT": Option("--row-limit", 10000, "most solutions returned for one query; 0 for none", int),
     "MAX_QUERY_BYTES": Option("--max-query-bytes", 64 * 1024, "longer queries are refused with 413", int),
-    # Oxigraph's parser recurses once per bracket level: a few thousand levels overflow the query process's stack,
+    # Oxigraph's parser recurses once per bracket level: a few thousand levels overflow a worker thread's stack,
     # a few hundred nested collections take minutes to parse. Real queries stay far below this; deeper get 400.
     "MAX_NESTING": Option("--max-nesting", 64, "queries with brackets nested deeper are refused with 400", int, "N"),
     "MAX_RESULT_BYTES": Option("--max-result-bytes", 128 * 1024 * 1024, "most bytes of solutions or triples one "

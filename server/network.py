@@ -7,8 +7,7 @@ GET /network?kind=organisation|city&programme=&fund=&country=&from=&to=&format=
             application/graphml+xml (the unregistered name some tools send), application/gexf+xml and
             text/csv (the edge list); a browser gets the page.
 The unfiltered networks are files `kg build` wrote (kg.publish.network_files); a filtered one is computed from the
-network the build materialised (look-up queries through the app's Backend, in the query process, with its
-timeout) and kept in the app's cache: the look-ups per build, the filtered network with its measures per (build,
+network the build materialised (look-up queries through the app's Backend, under the query timeout) and kept in the app's cache: the look-ups per build, the filtered network with its measures per (build,
 kind, filters), and the bytes per format. The KG only changes with a build, whose id is in every key and in the
 ETag.
 """

@@ -2,8 +2,8 @@
 over an on-disk build, a build made in memory, or a SPARQL server.
 
 granian's HTTP front is written in Rust; each worker process runs the Flask app in a pool of request threads
-(--threads), and pyoxigraph evaluates queries in those threads (server.sparql.runner). Side by side on this
-machine it answered look-ups at about twice gunicorn's rate (bench/results/endpoint.md).
+(--threads), and pyoxigraph evaluates queries in those threads (server.sparql.runner). Measured side by side
+for the endpoint issue, granian answered look-ups at about twice gunicorn's rate on this machine.
 """
 
 from __future__ import annotations

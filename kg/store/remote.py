@@ -375,7 +375,7 @@ class RemoteStore:
 
     def _timeout_param(self, deadline: float | None) -> list[tuple[str, str]]:
         # Virtuoso stops the query itself at this many milliseconds (and says the answer is incomplete, which is
-        # then an error here): the CPU is freed as with the embedded store's killed query process.
+        # then an error here): the CPU is freed, as the embedded store's watchdog frees it by recycling a worker.
         if self._kind != "virtuoso":
             return []
         left = (deadline - time.monotonic()) if deadline else self.timeout

@@ -82,7 +82,7 @@ def _read(backend) -> Published:
 
 @bp.errorhandler(BackendError)
 def _backend_error(e: BackendError):
-    # A figure could not be read through the store (the query process timed out or died): say so, without internals.
+    # A figure could not be read through the store (its query timed out or was refused): say so, without internals.
     return plain_text(f"the dataset description could not be computed now ({e.status}); try again later", 503)
 
 

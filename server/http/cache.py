@@ -76,7 +76,7 @@ NOT_IN_304 = ("content-length", "content-type", "content-encoding")
 class ResponseCache:
     """WSGI layer that answers repeated GETs of `path` from the cache, before Flask is entered.
 
-    Serving those from memory skips routing, negotiation, the query process and compression: on this machine
+    Serving those from memory skips routing, negotiation, the query and compression: on this machine
     Flask's request handling alone costs more than Oxigraph takes to answer a look-up. Only complete 200 answers
     that carry an ETag are kept; a matching If-None-Match gets 304 here too.
     """

@@ -139,6 +139,9 @@ def sparql_path(text: str) -> str:
     return "/sparql?query=" + urllib.parse.quote(text, safe="")
 
 
+RETRIED = []  # requests sent again on a new connection after a kept-alive one was closed under them
+
+
 def client(port: int, kinds: list[str], weights: list[float], requests: Requests, seed: int, deadline: float,
            budget: threading.Semaphore, timeout: float, out: list[Sample]) -> None:
     rng = random.Random(seed)
@@ -148,20 +151,29 @@ def client(port: int, kinds: list[str], weights: list[float], requests: Requests
         path, accept = requests.make(kind)
         t = time.perf_counter()
         status = 0
-        try:
-            if conn is None:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-            conn.request("GET", path, headers={"Accept": accept, "Accept-Encoding": "gzip"})
-            response = conn.getresponse()
-            response.read()
-            status = response.status
-            if response.getheader("Connection", "").lower() == "close":
-                conn.close()
+        # A GET whose kept-alive connection was closed before any answer came (a worker being replaced) is sent
+        # once more on a new one, as browsers and HTTP libraries do for idempotent requests (RFC 9110, 9.2.2).
+        for attempt in (1, 2):
+            reused = conn is not None
+            try:
+                if conn is None:
+                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+                conn.request("GET", path, headers={"Accept": accept, "Accept-Encoding": "gzip"})
+                response = conn.getresponse()
+                response.read()
+                status = response.status
+                if response.getheader("Connection", "").lower() == "close":
+                    conn.close()
+                    conn = None
+                break
+            except (OSError, http.client.HTTPException) as e:
+                if conn is not None:
+                    conn.close()
                 conn = None
-        except (OSError, http.client.HTTPException):
-            if conn is not None:
-                conn.close()
-            conn = None
+                closed = isinstance(e, (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError))
+                if not (reused and closed and attempt == 1):
+                    break
+                RETRIED.append(kind)
         out.append(Sample(kind, status, time.perf_counter() - t))
     if conn is not None:
         conn.close()
@@ -270,11 +282,15 @@ def report(args, info: dict, phases: list[tuple[str, dict, float, list[str]]], s
     for name, rows, seconds, found in phases:
         lines += [f"## Phase: {name}", "", "| requests | count | per s | statuses | p50 ms | p90 ms | p99 ms | max ms |",
                   "|---|---:|---:|---|---:|---:|---:|---:|"]
+        retried = rows.pop("_retried", {})
         for kind, r in rows.items():
             statuses = ", ".join(f"{s or 'none'}: {n}" for s, n in r["statuses"].items())
             lines.append(f"| {kind} | {r['requests']:,} | {r['per_second']:.1f} | {statuses} | {r['p50'] * 1000:.0f} | "
                          f"{r['p90'] * 1000:.0f} | {r['p99'] * 1000:.0f} | {r['max'] * 1000:.0f} |")
         lines += ["", f"{seconds:.1f} s. " + ("**Failed:** " + "; ".join(found) if found else "Within the bound, no 5xx."), ""]
+        if retried:
+            lines += [f"Sent again on a new connection after a kept-alive one closed before the answer (a worker being "
+                      f"replaced): {', '.join(f'{k} {n:,}' for k, n in sorted(retried.items()))}.", ""]
         cheap, goal = rows.get("cheap"), TARGETS[name]
         if cheap:
             p99_ok = cheap["p99"] < goal["p99"]
@@ -369,6 +385,11 @@ def main(argv: list[str] | None = None) -> int:
                           f"p99 {r['p99'] * 1000:.0f} ms", flush=True)
                 for f in found:
                     print("  FAILED: " + f, flush=True)
+                retried = Counter(RETRIED)
+                RETRIED.clear()
+                phases[-1][1]["_retried"] = dict(retried)
+                if retried:
+                    print(f"  sent again after a kept-alive connection closed: {dict(retried)}", flush=True)
             # The last runaway was sent before the phase ended, so its timeout has passed by then + timeout.
             ended = time.monotonic()
             time.sleep(max(0.0, ended + args.timeout + 2.0 - time.monotonic()))

@@ -57,7 +57,7 @@ SERVE_OPTIONS: dict[str, Option] = {
     "HOST": Option("--host", "127.0.0.1", "address to bind (loopback unless you mean it)"),
     "PORT": Option("--port", 8000, "TCP port", int),
     "WORKERS": Option("--workers", 2, "worker processes", int),
-    "THREADS": Option("--threads", 16, "request threads per worker: light queries run in them, heavy ones wait in "
+    "THREADS": Option("--threads", 32, "request threads per worker: light queries run in them, heavy ones wait in "
                       "them for a slot, all but 4 at most", int),
     "SLOW_QUERIES": Option("--slow-queries", 2, "heavy queries (grouping, sorting, unanchored patterns) running at "
                            "once per worker; more wait for a slot until their timeout, and past --threads minus 4 "

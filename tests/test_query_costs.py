@@ -22,20 +22,28 @@ LIGHT = [
     "DESCRIBE <urn:a>",
     "ASK {}",
     P + "SELECT * WHERE { ?a a ckg:City . ?b a ckg:City }  # a product, but it streams",
+    # Sorting, grouping or counting the neighbourhood of a constant: a page's queries about one thing.
+    "SELECT DISTINCT ?s ?p WHERE { GRAPH ?g { ?s ?p <urn:this> } FILTER(?g NOT IN (<urn:derived>)) } LIMIT 2000",
+    P + "SELECT ?role (COUNT(?x) AS ?n) WHERE { ?x ckg:participant <urn:org> ; ckg:role ?role } GROUP BY ?role",
+    P + "SELECT ?x ?l WHERE { VALUES ?x { <urn:a> } { ?x rdfs:label ?l } UNION { ?x dct:title ?l FILTER NOT EXISTS { ?x rdfs:label ?any } } }",
+    P + "SELECT ?p WHERE { <urn:a> ckg:hasPartner ?p . ?p a ckg:Organisation } ORDER BY ?p",
 ]
 HEAVY = [
     "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }",
     "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f FILTER (false) }",  # no anchor: no row may ever come
     "ASK { ?s ?p ?o }",
-    P + "SELECT ?p WHERE { ?p a ckg:Project } ORDER BY ?p",
+    P + "SELECT ?p WHERE { ?p a ckg:Project } ORDER BY ?p",  # a class scanned and sorted
+    P + "SELECT (COUNT(*) AS ?n) WHERE { ?a a ckg:City . ?b a ckg:City . ?c a ckg:City }",  # classes multiplied
+    P + "SELECT ?p WHERE { ?p rdf:type ckg:Project } ORDER BY ?p",
+    P + "SELECT ?c (COUNT(?x) AS ?n) WHERE { VALUES ?c { ckg:City ckg:Project } ?x a ?c } GROUP BY ?c",
     P + "SELECT DISTINCT ?c WHERE { ?s ckg:country ?c }",
     P + "SELECT ?c (COUNT(?s) AS ?n) WHERE { ?s ckg:country ?c } GROUP BY ?c",
     "SELECT * WHERE { ?s <urn:p>* ?o }",
     "SELECT * WHERE { <urn:a> <urn:p>+ ?o }",
     P + "SELECT * WHERE { ?s ckg:p [ ckg:q ?x ] }",
     P + "SELECT * WHERE { OPTIONAL { ?s ckg:p ?o } }",
-    P + "SELECT * WHERE { <urn:a> ?p ?o MINUS { ?o a ckg:City } }",
-    P + "SELECT * WHERE { <urn:a> ?p ?o FILTER NOT EXISTS { ?o a ckg:City } }",
+    P + "SELECT * WHERE { ?s ?p ?o MINUS { ?o a ckg:City } }",
+    P + "SELECT * WHERE { ?s ckg:p ?o FILTER NOT EXISTS { ?o a ckg:City } }",
     P + "SELECT * WHERE { { SELECT ?s WHERE { ?s a ckg:City } } ?s ?p ?o }",
     "SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }",
     "SELECT * FROM <urn:g> WHERE { <urn:a> ?p ?o }",

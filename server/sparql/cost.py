@@ -1,11 +1,14 @@
 """Cost classes: which queries may run in the request thread (light) and which wait for the bounded pool of queries
 that can run long (heavy), read from the query's text alone.
 
-A query is light when it has nothing that must see all its input before giving a row (no grouping, aggregate,
-ordering, DISTINCT, MINUS, EXISTS, sub-select, SERVICE, nor a path repeated with * + ?) and every triple pattern is
-anchored: its subject or an object is a constant, or a variable an anchored pattern or VALUES binds. Such a query
-streams: its rows come early and it can be stopped between them. Anything the reader is unsure of is heavy, the
-safe side: a heavy query waits for a slot, a light one never does.
+A query is light when every triple pattern is anchored (its subject or an object is a constant, or a variable that
+an anchored pattern or VALUES binds) and either
+- nothing in it must see all its input before giving a row (no grouping, aggregate, ordering, DISTINCT, MINUS,
+  EXISTS): it streams, its rows come early and it can be stopped between them; or
+- no pattern is anchored by its class alone (`?x a ckg:City`): what it sorts, groups or counts is then the
+  neighbourhood of the constants it names (a page's queries about one thing), not a scan of a class.
+A sub-select, SERVICE, FROM or a path repeated with * + ? make a query heavy. So does anything the reader is
+unsure of, the safe side: a heavy query waits for a slot, a light one never does.
 """
 
 from __future__ import annotations
@@ -20,9 +23,12 @@ class Cost(Enum):
     HEAVY = "heavy"
 
 
-# Operators that read their whole input before the first row, and forms this reader does not follow.
-_BLOCKING = {"GROUP", "ORDER", "DISTINCT", "REDUCED", "HAVING", "MINUS", "EXISTS", "SERVICE", "COUNT", "SUM", "AVG",
-             "MIN", "MAX", "GROUP_CONCAT", "SAMPLE", "LOAD", "FROM"}
+# Operators that read their whole input before the first row.
+_BLOCKING = {"GROUP", "ORDER", "DISTINCT", "REDUCED", "HAVING", "MINUS", "EXISTS", "COUNT", "SUM", "AVG", "MIN", "MAX",
+             "GROUP_CONCAT", "SAMPLE"}
+# Forms this reader does not follow.
+_NEVER = {"SERVICE", "LOAD", "FROM"}
+_TYPE = {"a", "rdf:type", "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"}
 _STRUCTURE = {"OPTIONAL", "UNION", "GRAPH", "FILTER", "BIND", "VALUES", "WHERE"}
 _CONSTANT_KINDS = {"iri", "pname", "string", "number"}
 _CONSTANT_WORDS = {"TRUE", "FALSE"}
@@ -42,24 +48,30 @@ class _Unsure(Exception):
 
 def _anchored(toks: list[Token]) -> bool:
     words = [t.text.upper() for t in toks if t.kind == "word"]
-    if _BLOCKING.intersection(words) or words.count("SELECT") > 1:
+    if _NEVER.intersection(words) or words.count("SELECT") > 1:
         return False
+    blocking = bool(_BLOCKING.intersection(words))
     if sum(t.kind == "open" for t in toks) != sum(t.kind == "close" for t in toks):
         raise _Unsure("unbalanced brackets")  # the parser will refuse it; no reason to guess how it runs
     start = next((i for i, t in enumerate(toks) if t.kind == "open" and t.text == "{"), None)
     if start is None:
         return True  # no pattern at all
     blocks, bound = _blocks(toks, start)
-    changed = True
-    while changed:
-        changed = False
-        for block in blocks:
-            if block.anchored:
-                continue
-            if block.subject_fixed or block.subject in bound or block.objects_fixed or bound.intersection(block.objects):
-                block.anchored = changed = True
-                bound.update(block.variables)
-    return all(b.anchored for b in blocks)
+    # Anchors by a constant or a bound variable first; a class anchors only what nothing else does.
+    for by_class in (False, True):
+        changed = True
+        while changed:
+            changed = False
+            for block in blocks:
+                if block.anchored:
+                    continue
+                if (block.subject_fixed or block.subject in bound or block.objects_fixed or bound.intersection(block.objects)
+                        or (by_class and (block.class_fixed or bound.intersection(block.class_vars)))):
+                    block.anchored, block.by_class, changed = True, by_class, True
+                    bound.update(block.variables)
+    if not all(b.anchored for b in blocks):
+        return False
+    return not blocking or not any(b.by_class for b in blocks)
 
 
 class _Block:
@@ -69,16 +81,21 @@ class _Block:
         self.subject = subject.text if subject.kind == "var" else None
         self.subject_fixed = _constant(subject)
         self.objects: set[str] = set()
-        self.objects_fixed = False
+        self.objects_fixed = False  # an object is a constant, through a predicate other than rdf:type
+        self.class_fixed = False  # an object is a class: `?x a ckg:City`
+        self.class_vars: set[str] = set()  # an object is a variable in a class's place: `?x a ?class`
         self.variables: set[str] = {subject.text} if subject.kind == "var" else set()
-        self.anchored = False
+        self.anchored = self.by_class = False
 
-    def add_object(self, term: Token) -> None:
+    def add_object(self, term: Token, typed: bool) -> None:
         if term.kind == "var":
-            self.objects.add(term.text)
+            (self.class_vars if typed else self.objects).add(term.text)
             self.variables.add(term.text)
         elif _constant(term):
-            self.objects_fixed = True
+            if typed:
+                self.class_fixed = True
+            else:
+                self.objects_fixed = True
 
 
 def _constant(t: Token) -> bool:
@@ -93,7 +110,13 @@ def _blocks(toks: list[Token], i: int) -> tuple[list[_Block], set[str]]:
     while i < n:
         t = toks[i]
         word = t.text.upper() if t.kind == "word" else None
-        if t.kind in ("open", "close") and t.text in "{}" or t.text == ".":
+        if t.depth == 0 and t.text not in "{}" and word != "VALUES":
+            i += 1  # outside the pattern: a solution modifier (GROUP BY, ORDER BY, HAVING, LIMIT)
+        elif t.kind in ("open", "close") and t.text in "{}" or t.text == ".":
+            i += 1
+        elif word == "FILTER" and i + 1 < n and toks[i + 1].text.upper() in ("NOT", "EXISTS"):
+            i += 1  # FILTER [NOT] EXISTS { … }: its group's patterns are read as the others
+        elif word in ("NOT", "EXISTS"):
             i += 1
         elif word in ("FILTER", "BIND"):
             i = _skip_brackets(toks, i + 1)
@@ -134,6 +157,7 @@ def _block(toks: list[Token], i: int, blocks: list[_Block]) -> int:
     blocks.append(block)
     n = len(toks)
     while i < n:
+        typed = toks[i].text in _TYPE and i + 1 < n and toks[i + 1].text not in ("/", "|")
         i = _predicate(toks, i)
         while True:  # objects
             if i >= n:
@@ -143,7 +167,7 @@ def _block(toks: list[Token], i: int, blocks: list[_Block]) -> int:
                 block.variables.update(x.text for x in toks[i:j] if x.kind == "var")
                 i = j
             else:
-                block.add_object(toks[i])
+                block.add_object(toks[i], typed)
                 i = _after_term(toks, i)
             if i < n and toks[i].text == ",":
                 i += 1

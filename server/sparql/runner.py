@@ -53,8 +53,8 @@ class Runner:
             return self._run(job, Bounds(deadline, self.max_bytes))
         with self._lock:
             if self._heavy >= self.max_heavy:
-                return Answer(503, message(f"this endpoint is running as many long queries as it allows ({self.max_heavy} "
-                                           "per worker); try again shortly"), retry_after=2)
+                return busy(f"this endpoint is running as many long queries as it allows ({self.max_heavy} per worker); "
+                            "try again shortly")
             self._heavy += 1
         try:
             return self._run_heavy(job, deadline)
@@ -65,6 +65,12 @@ class Runner:
     def _run_heavy(self, job: QueryJob, deadline: float) -> Answer:
         if not self._slots.acquire(timeout=max(0.0, deadline - time.monotonic())):
             return timed_out(self.timeout)
+        if deadline - time.monotonic() < self.timeout / 2:
+            # Started with less than half its time, a heavy query is likely to be stopped, and one stopped inside
+            # a blocking operator costs its worker: the client is asked to come back instead.
+            self._slots.release()
+            return busy(f"this endpoint's long queries kept this one waiting for half of its {self.timeout:g} s; "
+                        "try again shortly")
         stopped, finished = threading.Event(), threading.Event()
         box: list[Answer] = []
 
@@ -100,3 +106,7 @@ class Runner:
         finally:
             self.watchdog.done(key)
 
+
+def busy(text: str) -> Answer:
+    """503 for a heavy query refused by admission control, with the time to come back after."""
+    return Answer(503, message(text), retry_after=2)

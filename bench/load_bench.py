@@ -236,6 +236,13 @@ def failures(rows: dict, p99_bound: float) -> list[str]:
     return found
 
 
+def migrate_req() -> str:
+    try:
+        return Path("/proc/sys/net/ipv4/tcp_migrate_req").read_text().strip()
+    except OSError:
+        return "unknown"
+
+
 def server_cpu(group: int, seconds: float) -> float:
     """Cores used by the processes of process group `group` (the server and its workers) over `seconds`."""
     def used() -> float:
@@ -273,6 +280,8 @@ def report(args, info: dict, phases: list[tuple[str, dict, float, list[str]]], s
         "",
         f"Server: `kg serve --workers {args.workers} --timeout {args.timeout:g} --memory-limit {args.memory_limit}` "
         f"(granian; its defaults otherwise: request threads, cost classes, row and byte limits, answer cache, gzip) on 127.0.0.1.",
+        f"Linux `net.ipv4.tcp_migrate_req` = {migrate_req()} (1 moves connections waiting on a worker being replaced "
+        "to another; docs/operations.md).",
         f"Clients: {args.clients} closed-loop clients in one process (keep-alive, no think time), "
         f"{args.duration:g} s per phase, at most {args.max_requests:,} requests in all; mix {args.mix}.",
         f"Bound: p99 of cheap requests at most {args.p99_bound:g} s, and no 5xx or unanswered request except the "

@@ -9,8 +9,10 @@ for the endpoint issue, granian answered look-ups at about twice gunicorn's rate
 from __future__ import annotations
 
 import multiprocessing
+import tempfile
 from datetime import datetime, timezone
 from functools import partial
+from pathlib import Path
 
 from granian.constants import Interfaces
 from granian.log import LogLevels
@@ -67,7 +69,9 @@ def serve(location: Location, settings: dict, store=None, remote: dict | None = 
     )
     print(f"serving {shown} on http://{host}:{port}/sparql with {workers} workers of {settings['THREADS']} threads",
           flush=True)
-    server.serve(target_loader=partial(_load, {**settings, **store_config}), wrap_loader=False)
+    with tempfile.TemporaryDirectory(prefix="kg-serve-") as run_dir:
+        turns = {"RECYCLE_TURNS": str(Path(run_dir) / "recycle.lock")}
+        server.serve(target_loader=partial(_load, {**settings, **store_config, **turns}), wrap_loader=False)
     return 0
 
 
@@ -77,7 +81,7 @@ def _load(config: dict):
     from .app import create_app
     from .sparql import watchdog
 
-    watchdog.born_now()
+    watchdog.born_now(config["RECYCLE_TURNS"])
     return create_app({**config, "ON_TROUBLE": watchdog.recycle_worker, "WORKER_MEMORY": config["MEMORY_LIMIT_MB"] * 2**20})
 
 

@@ -10,6 +10,7 @@ accepting connections, lets the requests it is answering finish, and exits; the 
 
 from __future__ import annotations
 
+import fcntl
 import os
 import signal
 import sys
@@ -24,6 +25,10 @@ DRAIN = 1.0
 # granian stops the whole server when a worker it restarted less than 5.5 s ago exits again (a crash loop); a
 # worker therefore never recycles itself younger than this.
 YOUNGEST = 6.0
+# Workers take turns to recycle, holding a lock on this file (`kg serve` names it), so that one of them always
+# listens; the lock goes with the process that held it.
+TURNS: str | None = None
+SETTLE = 1.0
 _BORN = time.monotonic()
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -92,18 +97,29 @@ def log_only(reason: str) -> None:
 
 def recycle_worker(reason: str) -> None:
     """Under `kg serve`: stop this worker gracefully (granian's own SIGTERM handling: stop accepting, finish the
-    requests in flight) and make sure it is gone DRAIN seconds later; granian starts a fresh one."""
+    requests in flight) and make sure it is gone DRAIN seconds later; granian starts a fresh one. Workers take
+    turns (TURNS), so that the others keep listening meanwhile."""
     wait = YOUNGEST - (time.monotonic() - _BORN)
     print(f"kg serve: {reason}; worker {os.getpid()} stops taking requests and exits"
           f"{f' in {wait:.1f} s' if wait > 0 else ''}", file=sys.stderr, flush=True)
     if wait > 0:
         time.sleep(wait)
+    if TURNS is not None:
+        turn = os.open(TURNS, os.O_RDWR | os.O_CREAT, 0o600)  # a description of its own: flock excludes the others
+        fcntl.flock(turn, fcntl.LOCK_EX)  # held until this process is gone
+        # The worker that went before wrote when it stopped taking requests: it was gone DRAIN later at most, and
+        # its replacement gets SETTLE more to start listening.
+        pause = os.fstat(turn).st_mtime + DRAIN + SETTLE - time.time()
+        if pause > 0:
+            time.sleep(pause)
+        os.write(turn, b".")
     os.kill(os.getpid(), signal.SIGTERM)
     time.sleep(DRAIN)
     os._exit(0)
 
 
-def born_now() -> None:
-    """Mark this process's start (called in each worker after the fork)."""
-    global _BORN
+def born_now(turns: str | None = None) -> None:
+    """Mark this process's start (called in each worker after the fork), and the file workers take turns on."""
+    global _BORN, TURNS
     _BORN = time.monotonic()
+    TURNS = turns

@@ -18,6 +18,11 @@ LIGHT = [
     P + 'SELECT ?s WHERE { ?s ckg:name "x"@en-GB ; ckg:n "1"^^<urn:t> }',
     P + "SELECT ?s ?p ?o WHERE { VALUES ?s { <urn:a> <urn:b> } ?s ?p ?o }",
     P + "SELECT * WHERE { <urn:a> ckg:p/ckg:q ?o } LIMIT 10",
+    P + "SELECT * WHERE { <urn:a> ckg:partOfProgramme+ ?o }",  # a walk from a constant
+    P + """SELECT ?start ?level (COUNT(DISTINCT ?above) AS ?depth) WHERE {
+      { <urn:this> ckg:fundedBy ?start } UNION { <urn:this> a ckg:FundingProgramme . BIND(<urn:this> AS ?start) }
+      ?start ckg:partOfProgramme* ?level . ?level ckg:partOfProgramme* ?above .
+    } GROUP BY ?start ?level""",  # a page's funding chain
     "CONSTRUCT { ?s ?p ?o } WHERE { <urn:a> ?p ?o BIND(<urn:a> AS ?s) }",
     "DESCRIBE <urn:a>",
     "ASK {}",
@@ -39,7 +44,9 @@ HEAVY = [
     P + "SELECT DISTINCT ?c WHERE { ?s ckg:country ?c }",
     P + "SELECT ?c (COUNT(?s) AS ?n) WHERE { ?s ckg:country ?c } GROUP BY ?c",
     "SELECT * WHERE { ?s <urn:p>* ?o }",
-    "SELECT * WHERE { <urn:a> <urn:p>+ ?o }",
+    "SELECT (COUNT(*) AS ?n) WHERE { ?a (<urn:p>|!<urn:q>)* ?b . ?c ?d ?e }",
+    "SELECT * WHERE { <urn:a> (<urn:p>|!<urn:q>)+ ?o }",
+    P + "SELECT * WHERE { ?s a ckg:Project ; ckg:partOfProgramme* ?o }",
     P + "SELECT * WHERE { ?s ckg:p [ ckg:q ?x ] }",
     P + "SELECT * WHERE { OPTIONAL { ?s ckg:p ?o } }",
     P + "SELECT * WHERE { ?s ?p ?o MINUS { ?o a ckg:City } }",

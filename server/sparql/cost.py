@@ -7,8 +7,9 @@ an anchored pattern or VALUES binds) and either
   EXISTS): it streams, its rows come early and it can be stopped between them; or
 - no pattern is anchored by its class alone (`?x a ckg:City`): what it sorts, groups or counts is then the
   neighbourhood of the constants it names (a page's queries about one thing), not a scan of a class.
-A sub-select, SERVICE, FROM or a path repeated with * + ? make a query heavy. So does anything the reader is
-unsure of, the safe side: a heavy query waits for a slot, a light one never does.
+A path repeated with * + ? must walk from a constant or a bound variable, and never over a negated property set.
+A sub-select, SERVICE or FROM make a query heavy. So does anything the reader is unsure of, the safe side: a
+heavy query waits for a slot, a light one never does.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ def _anchored(toks: list[Token]) -> bool:
                         or (by_class and (block.class_fixed or bound.intersection(block.class_vars)))):
                     block.anchored, block.by_class, changed = True, by_class, True
                     bound.update(block.variables)
-    if not all(b.anchored for b in blocks):
+    if not all(b.anchored for b in blocks) or any(b.repeated and b.by_class for b in blocks):
         return False
     return not blocking or not any(b.by_class for b in blocks)
 
@@ -86,6 +87,7 @@ class _Block:
         self.class_vars: set[str] = set()  # an object is a variable in a class's place: `?x a ?class`
         self.variables: set[str] = {subject.text} if subject.kind == "var" else set()
         self.anchored = self.by_class = False
+        self.repeated = False  # a property path repeated with * + ?: a walk from wherever the block is anchored
 
     def add_object(self, term: Token, typed: bool) -> None:
         if term.kind == "var":
@@ -158,7 +160,7 @@ def _block(toks: list[Token], i: int, blocks: list[_Block]) -> int:
     n = len(toks)
     while i < n:
         typed = toks[i].text in _TYPE and i + 1 < n and toks[i + 1].text not in ("/", "|")
-        i = _predicate(toks, i)
+        i = _predicate(toks, i, block)
         while True:  # objects
             if i >= n:
                 raise _Unsure("end")
@@ -183,10 +185,12 @@ def _block(toks: list[Token], i: int, blocks: list[_Block]) -> int:
     return i
 
 
-def _predicate(toks: list[Token], i: int) -> int:
-    """Past a predicate or property path; a path repeated with * + ? makes the query heavy."""
+def _predicate(toks: list[Token], i: int, block: _Block) -> int:
+    """Past a predicate or property path. A path repeated with * + ? marks the block (it must be anchored by a
+    constant or a bound variable, not by a class); repeating a negated property set makes the query heavy."""
     n = len(toks)
     while True:
+        start = i
         while i < n and toks[i].text in ("^", "!"):
             i += 1
         if i >= n:
@@ -199,7 +203,10 @@ def _predicate(toks: list[Token], i: int) -> int:
         else:
             raise _Unsure(t.text)
         if i < n and toks[i].text in ("*", "+", "?"):
-            raise _Unsure("repeated path")
+            if any(x.text == "!" for x in toks[start:i]):
+                raise _Unsure("a repeated negated property set")  # a walk over every edge
+            block.repeated = True
+            i += 1
         if i < n and toks[i].text in ("/", "|"):
             i += 1
             continue

@@ -112,7 +112,8 @@ class Requests:
         iris = organisations + projects
         self.lookups = [t.format(iri=iri) for iri in iris for t in LOOKUP_TEMPLATES]
         rng.shuffle(self.lookups)
-        self.pages = ["/" + iri[len(BASE):] for iri in iris]  # the server answers for its IRIs at the same path
+        # The server answers for its IRIs at the same path, percent-encoded (imported names are not all ASCII).
+        self.pages = ["/" + urllib.parse.quote(iri[len(BASE):], safe="/") for iri in iris]
         rng.shuffle(self.pages)
         self.n = 0
         self.lock = threading.Lock()

@@ -240,6 +240,28 @@ def test_heavy_queries_past_their_slots_are_refused_with_retry_after_and_light_o
     assert results["slow"].status_code == 200
 
 
+def test_heavy_queries_run_at_a_lower_cpu_priority_than_the_request_threads(make_client):
+    c = make_client(QUERY_TIMEOUT=5.0, CACHE_BYTES=0)
+    done = threading.Thread(target=lambda: c.get("/sparql", query_string={"query": BLOCKING}))
+    done.start()
+
+    def nice_values() -> set[int]:
+        found = set()
+        for task in Path("/proc/self/task").iterdir():
+            try:
+                found.add(int((task / "stat").read_text().rsplit(")", 1)[1].split()[16]))
+            except OSError:
+                pass
+        return found
+
+    seen = set()
+    while done.is_alive():
+        seen |= nice_values()
+        time.sleep(0.01)
+    assert 10 in seen, f"no thread ran at nice 10 while the heavy query ran (nice values seen: {sorted(seen)})"
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == 0
+
+
 def test_the_byte_limit_cuts_an_answer_between_rows_and_flags_it(make_client):
     c = make_client(ROW_LIMIT=0, MAX_RESULT_BYTES=20_000, CACHE_BYTES=0)
     r = c.get("/sparql", query_string={"query": "SELECT ?s ?p ?o WHERE { ?s ?p ?o }", "format": "tsv"})

@@ -5,12 +5,14 @@ more than the look-up (bench/results/endpoint.md). A heavy one runs in a thread 
 `slots` per worker, waiting for a slot if need be; its request thread waits for it until the deadline (the wait for
 a slot included) and answers 503 on time if it is not done. When the heavy queries running and waiting fill
 `max_heavy`, the next one is refused at once with 503 and Retry-After, so heavy queries never hold every request
-thread and light ones never wait behind them.
+thread and light ones never wait behind them. Heavy threads also run at a lower CPU priority than the request
+threads, so light queries do not wait for a CPU behind them either.
 """
 
 from __future__ import annotations
 
 import itertools
+import os
 import threading
 import time
 import traceback
@@ -76,6 +78,7 @@ class Runner:
 
         def work():
             try:
+                _yield_cpu()
                 box.append(self._run(job, Bounds(deadline, self.max_bytes, stopped), finished.set))
             finally:
                 self._slots.release()
@@ -110,3 +113,15 @@ class Runner:
 def busy(text: str) -> Answer:
     """503 for a heavy query refused by admission control, with the time to come back after."""
     return Answer(503, message(text), retry_after=2)
+
+
+# How much lower than the request threads a heavy query's thread runs (Linux nice, per thread): the CPUs go to light
+# queries first, and to heavy ones whenever they are free.
+HEAVY_NICE = 10
+
+
+def _yield_cpu() -> None:
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HEAVY_NICE)
+    except (OSError, AttributeError):  # not Linux, or not allowed: heavy threads share the CPUs evenly
+        pass

@@ -237,6 +237,12 @@ def failures(rows: dict, p99_bound: float) -> list[str]:
     return found
 
 
+def existing(link: Path) -> str:
+    """An existing build in a few words: its id and size, from its build.json."""
+    info = json.loads((Path(link).resolve() / "build.json").read_text())
+    return f"build {info['id']}, {info['triples']:,} triples"
+
+
 def migrate_req() -> str:
     try:
         return Path("/proc/sys/net/ipv4/tcp_migrate_req").read_text().strip()
@@ -277,7 +283,7 @@ def report(args, info: dict, phases: list[tuple[str, dict, float, list[str]]], s
         "",
         f"Command: `.venv/bin/python bench/load_bench.py {' '.join(sys.argv[1:])}`".rstrip() + "",
         "",
-        f"Data: {build_line}" if build_line else f"Data: the build at {args.store}",
+        f"Data: {build_line}" if build_line else f"Data: the build at {args.store} ({existing(args.store)}).",
         "",
         f"Server: `kg serve --workers {args.workers} --timeout {args.timeout:g} --memory-limit {args.memory_limit}` "
         f"(granian; its defaults otherwise: request threads, cost classes, row and byte limits, answer cache, gzip) on 127.0.0.1.",

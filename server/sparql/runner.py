@@ -67,7 +67,11 @@ class Runner:
     def _run_heavy(self, job: QueryJob, deadline: float) -> Answer:
         if not self._slots.acquire(timeout=max(0.0, deadline - time.monotonic())):
             return timed_out(self.timeout)
-        if deadline - time.monotonic() < self.timeout / 2:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            self._slots.release()
+            return timed_out(self.timeout)
+        if left < self.timeout / 2:
             # Started with less than half its time, a heavy query is likely to be stopped, and one stopped inside
             # a blocking operator costs its worker: the client is asked to come back instead.
             self._slots.release()

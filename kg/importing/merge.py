@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from typing import Iterable
+from typing import Callable, Iterable
 
 from pyoxigraph import Literal, NamedNode, Quad
 
@@ -92,12 +92,10 @@ def _shout(literal) -> bool:
 def resolve_conflicts(curated: list, imported: dict[str, list[Quad]]) -> dict[str, list[Quad]]:
     """Keep one value of every single-valued property and one name per language; see the module's docstring."""
     curated_values: dict[tuple, list] = defaultdict(list)
-    curated_sources: dict[str, set[str]] = defaultdict(set)
     for q in curated:
         if q.predicate in _WATCHED:
             curated_values[_key(q)].append(q.object)
-        elif q.predicate == _DCT_SOURCE_NODE:
-            curated_sources[q.subject.value].add(q.object.value)
+    curated_sources = _documents(curated)
     # Every value each source gives, in source order.
     given: dict[tuple, dict] = defaultdict(dict)
     for source, quads in imported.items():
@@ -123,19 +121,15 @@ def resolve_conflicts(curated: list, imported: dict[str, list[Quad]]) -> dict[st
         for value in distinct:
             source = values[value]
             drop.add((subject, predicate, value))
-            graph = NamedNode(f"https://w3id.org/cohesion-kg/graph/import/{source}")
             if predicate in NAMES:
-                extra[source].append(Quad(NamedNode(subject), NamedNode(DCT_ALTERNATIVE), value, graph))
+                extra[source].append(Quad(NamedNode(subject), NamedNode(DCT_ALTERNATIVE), value, _graph(source)))
         if predicate in NAMES:
             continue
         _contradiction(subject, predicate, kept, key in curated_values, distinct, values,
                        curated_sources.get(subject, set()), extra)
     dropped = {(NamedNode(s), NamedNode(p), o) for s, p, o in drop}
-    result = {}
-    for source, quads in imported.items():
-        result[source] = ([q for q in quads if (q.subject, q.predicate, q.object) not in dropped] if dropped
-                          else list(quads)) + extra[source]
-    return result
+    return _rewritten(imported, (lambda source, q: (q.subject, q.predicate, q.object) in dropped) if dropped else None,
+                      extra)
 
 
 def _key(q: Quad) -> tuple:
@@ -208,6 +202,23 @@ def _contradiction_quads(name: str, about: str, label: str, comment: str, claims
             *(Quad(contradiction, NamedNode(DCT_SOURCE), NamedNode(d), graph) for d in sorted(sources))]
 
 
+def _documents(curated: list) -> dict[str, set[str]]:
+    """The documents the curated KG cites for each subject (dct:source), by the subject's IRI."""
+    cited: dict[str, set[str]] = defaultdict(set)
+    for q in curated:
+        if q.predicate == _DCT_SOURCE_NODE:
+            cited[q.subject.value].add(q.object.value)
+    return cited
+
+
+def _rewritten(imported: dict[str, list[Quad]], dropped: Callable[[str, Quad], bool] | None,
+               extra: dict[str, list[Quad]]) -> dict[str, list[Quad]]:
+    """Each source's quads in their order, but those `dropped(source, quad)` leaves out (None: none), then the
+    quads `extra` adds for that source."""
+    return {source: ([q for q in quads if not dropped(source, q)] if dropped else list(quads)) + extra[source]
+            for source, quads in imported.items()}
+
+
 def _graph(source: str) -> NamedNode:
     return NamedNode(f"https://w3id.org/cohesion-kg/graph/import/{source}")
 
@@ -222,7 +233,7 @@ def settle_coordinators(curated: list, imported: dict[str, list[Quad]]) -> dict[
     project_of: dict[NamedNode, NamedNode] = {}
     roles: dict[NamedNode, set] = defaultdict(set)
     said: dict[NamedNode, list[str]] = defaultdict(list)       # participation -> who says it coordinates
-    curated_docs: dict[str, set[str]] = defaultdict(set)
+    curated_docs = _documents(curated)
     for source, quads in [("kg", curated), *imported.items()]:
         for q in quads:
             if q.predicate == _INPROJECT_NODE:
@@ -231,8 +242,6 @@ def settle_coordinators(curated: list, imported: dict[str, list[Quad]]) -> dict[
                 roles[q.subject].add(q.object)
                 if q.object == COORDINATOR and source not in said[q.subject]:
                     said[q.subject].append(source)
-            elif source == "kg" and q.predicate == _DCT_SOURCE_NODE:
-                curated_docs[q.subject.value].add(q.object.value)
     rank = {source: i for i, source in enumerate(["kg", *imported])}
     coordinators: dict[NamedNode, list[NamedNode]] = defaultdict(list)
     for participation, sources in said.items():
@@ -275,12 +284,8 @@ def settle_coordinators(curated: list, imported: dict[str, list[Quad]]) -> dict[
             name, project.value, f"coordinator of {_slug(project.value)}: sources disagree",
             f"Asserted coordinator: {_slug(kept.value)} ({whose}). Also named coordinator: {named}; that "
             f"participation stays, as a partner unless it has another role.", claims, docs, graph)
-    result = {}
-    for source, quads in imported.items():
-        kept_quads = [q for q in quads if not (q.predicate == _ROLE_NODE and q.object == COORDINATOR
-                                               and (q.subject, source) in demoted)] if demoted else list(quads)
-        result[source] = kept_quads + extra[source]
-    return result
+    return _rewritten(imported, (lambda source, q: q.predicate == _ROLE_NODE and q.object == COORDINATOR
+                                 and (q.subject, source) in demoted) if demoted else None, extra)
 
 
 def settle_date_order(curated: list, imported: dict[str, list[Quad]]) -> dict[str, list[Quad]]:
@@ -289,10 +294,7 @@ def settle_date_order(curated: list, imported: dict[str, list[Quad]]) -> dict[st
     start is no longer asserted; both stay as ckg:Claims with their sources in a ckg:Contradiction."""
     from kg.importing.normalise import ends_before
 
-    curated_docs: dict[str, set[str]] = defaultdict(set)
-    for q in curated:
-        if q.predicate == _DCT_SOURCE_NODE:
-            curated_docs[q.subject.value].add(q.object.value)
+    curated_docs = _documents(curated)
     dates: dict[NamedNode, dict[NamedNode, list]] = defaultdict(lambda: defaultdict(list))
     for source, quads in [("kg", curated), *imported.items()]:
         for q in quads:
@@ -329,9 +331,5 @@ def settle_date_order(curated: list, imported: dict[str, list[Quad]]) -> dict[st
                 name, subject.value, f"dates of {_slug(subject.value)}: sources disagree",
                 f"Asserted start: {starts_text}. The end date {end.value} ({end_source}) is before it, so it is "
                 f"not asserted.", claims, docs, graph)
-    result = {}
-    for source, quads in imported.items():
-        result[source] = [q for q in quads if not (q.predicate == END and (q.subject, q.object, source) in drop)] \
-            + extra[source]
-    return result
+    return _rewritten(imported, lambda source, q: q.predicate == END and (q.subject, q.object, source) in drop, extra)
 

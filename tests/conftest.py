@@ -98,6 +98,16 @@ def copy_build(link: Path, folder: Path) -> Path:
     return folder / link.name
 
 
+def linked_data(folder: Path) -> Path:
+    """A data folder at `folder` holding the KG's real data files, linked (so each keeps its graph name), for a
+    test to add files beside; returns it."""
+    for src in (ROOT / "data").rglob("*.ttl"):
+        dest = folder / src.relative_to(ROOT / "data")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.symlink_to(src)
+    return folder
+
+
 # --- The command in this process ---------------------------------------------------------------------------------
 
 

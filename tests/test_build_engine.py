@@ -21,7 +21,7 @@ from kg.namespaces import INFERRED_GRAPH
 from kg.reasoning.reference import Inference
 from kg.store.embedded import KGStore
 
-from .conftest import kg_here
+from .conftest import kg_here, linked_data
 
 FIXTURES = ROOT / "tests" / "fixtures"
 OWL_THING = "http://www.w3.org/2002/07/owl#Thing"
@@ -100,12 +100,7 @@ def test_a_failing_store_build_writes_nothing(tmp_path, monkeypatch, store):
     first = build(paths, Inference.NONE, engine=Engine.STORE).info.id
     # What the first build wrote on disk is the KG: the rdflib engine's graphs, without a closure.
     assert_same_kg(store, KGStore.open(link), inferred=False)
-    data = tmp_path / "data"
-    data.mkdir()
-    for src in (ROOT / "data").rglob("*.ttl"):
-        dest = data / src.relative_to(ROOT / "data")
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        dest.symlink_to(src)
+    data = linked_data(tmp_path / "data")
     (data / "broken.ttl").symlink_to(FIXTURES / "invalid" / "Participation-role.ttl")
     with pytest.raises(ValidationFailed) as failed:
         build(Paths(data=data, store=link), Inference.NONE, engine=Engine.STORE)

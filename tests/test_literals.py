@@ -20,6 +20,8 @@ from kg.errors import SourceSyntaxError, ValidationFailed
 from kg.reasoning.reference import Inference
 from kg.sources.literals import ILL_TYPED, LANGUAGE_TAG, problem
 
+from .conftest import linked_data
+
 LITERALS = ROOT / "tests" / "fixtures" / "literals"
 TURTLE = "tests/fixtures/literals/ill-typed.ttl"
 LINES = "tests/fixtures/literals/ill-typed-lines.nt"
@@ -103,12 +105,7 @@ def test_text_and_github_reports_carry_the_column():
 def test_a_build_stops_on_bad_literals_before_reasoning_can_fail_on_them(tmp_path, engine):
     """owlrl used to stop on the value (an inconsistent KG), the store on the tag (a syntax error): the build must
     fail with the literal violations as its report, whatever the inference."""
-    data = tmp_path / "data"
-    data.mkdir()
-    for src in (ROOT / "data").rglob("*.ttl"):
-        dest = data / src.relative_to(ROOT / "data")
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        dest.symlink_to(src)
+    data = linked_data(tmp_path / "data")
     (data / "bad.ttl").symlink_to(LITERALS / "ill-typed.ttl")
     with pytest.raises(ValidationFailed) as failed:
         build(Paths(data=data, store=tmp_path / "store", imported=tmp_path / "no-imports"), Inference.OWLRL,

@@ -193,8 +193,6 @@ def link_real_data(data: Path) -> Path:
 
 def prepare(work: Path, tools: Tools, target_triples: int, seed: int) -> Data:
     """Build the KG plus generated data with `kg build`, then load the very same quads into an Oxigraph store."""
-    import pyoxigraph as ox
-
     data = link_real_data(work / "data")
     ref = read_reference(ROOT / "data")
     generated = generate(data / "bench-generated.nq", ref, target_triples, seed)
@@ -211,18 +209,23 @@ def prepare(work: Path, tools: Tools, target_triples: int, seed: int) -> Data:
         fail(f"kg build failed (exit {done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}", 1)
     line = done.stdout.strip().splitlines()[0]
     print(f"  {line} ({seconds:.0f} s)")
+    ox_dir, quads = load_oxigraph(work, tools, store_link)
+    return Data(store_link, ox_dir, quads, generated, ref.real_triples, seconds, line)
 
-    # The quads of the build, exactly as kg serve reads them.
+
+def load_oxigraph(work: Path, tools: Tools, store_link: Path) -> tuple[Path, int]:
+    """The quads of the build at `store_link`, exactly as kg serve reads them, loaded with `oxigraph load` into an
+    Oxigraph store of their own; its folder, and how many quads both hold."""
+    import pyoxigraph as ox
+
     nquads = work / "kg.nq"
-    kg_db = store_link.resolve() / "oxigraph"
-    store = ox.Store.read_only(str(kg_db))
+    store = ox.Store.read_only(str(store_link.resolve() / "oxigraph"))
     store.dump(str(nquads), format=ox.RdfFormat.N_QUADS)
     quads = len(store)
     in_default = sum(1 for _ in store.quads_for_pattern(None, None, None, ox.DefaultGraph()))
     del store
     if in_default:
         print(f"  note: {in_default} quads of the build are in the default graph, not in a named graph")
-
     ox_dir = work / "oxigraph"
     done = subprocess.run([tools.oxigraph, "load", "--location", str(ox_dir), "--file", str(nquads)], capture_output=True, text=True)
     if done.returncode != 0:
@@ -231,15 +234,14 @@ def prepare(work: Path, tools: Tools, target_triples: int, seed: int) -> Data:
     if loaded != quads:
         fail(f"oxigraph holds {loaded} quads, the kg build {quads}", 1)
     print(f"  {quads} quads in both stores")
-    return Data(store_link, ox_dir, quads, generated, ref.real_triples, seconds, line)
+    return ox_dir, quads
 
 
 def prepare_existing(work: Path, tools: Tools, store_link: Path) -> Data:
     """An existing build (the grown KG), its look-up IRIs read from it, loaded into Oxigraph as in prepare()."""
     import pyoxigraph as ox
 
-    kg_db = store_link.resolve() / "oxigraph"
-    store = ox.Store.read_only(str(kg_db))
+    store = ox.Store.read_only(str(store_link.resolve() / "oxigraph"))
 
     def things(kind: str) -> list[str]:
         rows = store.query(f"SELECT DISTINCT ?x WHERE {{ ?x a <{BASE}ontology/{kind}> }} ORDER BY ?x", use_default_graph_as_union=True)
@@ -248,14 +250,8 @@ def prepare_existing(work: Path, tools: Tools, store_link: Path) -> Data:
     generated = Generated(store_link, things("Organisation"), things("Project"), things("Participation"))
     print(f"existing build {store_link}: {len(generated.organisations)} organisations, {len(generated.projects)} projects, "
           f"{len(generated.participations)} participations")
-    nquads = work / "kg.nq"
-    store.dump(str(nquads), format=ox.RdfFormat.N_QUADS)
-    quads = len(store)
     del store
-    ox_dir = work / "oxigraph"
-    done = subprocess.run([tools.oxigraph, "load", "--location", str(ox_dir), "--file", str(nquads)], capture_output=True, text=True)
-    if done.returncode != 0:
-        fail(f"oxigraph load failed (exit {done.returncode}):\n{done.stderr[-3000:]}", 1)
+    ox_dir, quads = load_oxigraph(work, tools, store_link)
     info = json.loads((store_link.resolve() / "build.json").read_text())
     return Data(store_link, ox_dir, quads, generated, 0, 0.0, f"existing build {info['id']}: {info['triples']} triples")
 
@@ -787,7 +783,7 @@ def report(args, tools: Tools, data: Data, scens: list[Scenario], runs: list[Run
          f"| data | {data.quads:,} quads: the KG's ontology and real data ({data.real_triples:,} triples) plus {len(g.organisations):,} organisations, "
          f"{len(g.projects):,} projects and {len(g.participations):,} participations generated with seed {args.seed}, and the OWL RL closure |"),
         *([] if args.store else [f"| build | `kg build`, {data.build_seconds:.0f} s: {data.build_line} |"]),
-        "| kg serve | `kg serve --workers N` (granian) with its defaults, every feature on: 8 request threads per worker, 30 s timeout, cost classes, row and byte limits, answer cache, CORS, gzip |",
+        "| kg serve | `kg serve --workers N` (granian) with its defaults, every feature on: request threads, 30 s timeout, cost classes, row and byte limits, answer cache, CORS, gzip |",
         f"| oxigraph | `oxigraph serve-read-only --union-default-graph` on a store loaded with `oxigraph load` from the build's own quads |",
         f"| load | wrk, {args.duration:g} s per run ({2 * args.duration:g} s for the partner query), `-t1 -c1` and `-t2 -c8`; GET `?query=` URL-encoded, `Accept: {JSON}`; no `Accept-Encoding` |",
         "",

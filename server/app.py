@@ -18,7 +18,7 @@ from .follow import FollowLink, read_link
 from .http import pages_headers
 from .http.cache import EXTENSION as CACHE, Cache, ResponseCache
 from .sparql.backend import Backend, Limits
-from .sparql.watchdog import log_only
+from .sparql.watchdog import Watchdog, log_only
 
 WEB_MODULES = Path(__file__).parent / "web" / "node_modules"
 
@@ -53,6 +53,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(config or {})
     cfg = app.config
     follow = False
+    # One watchdog per app: a backend of a newer build (server.follow) reports to the same one.
+    cfg["KG_WATCHDOG"] = Watchdog(cfg["ON_TROUBLE"], cfg["WORKER_MEMORY"])
     if cfg["KG_STORE"] is not None:
         backend = Backend.for_store(cfg["KG_STORE"], Limits.from_config(cfg), cfg["KG_PUBLISHED"])
     elif cfg["KG_STORE_URL"]:

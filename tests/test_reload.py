@@ -118,3 +118,23 @@ def test_sighup_replaces_the_workers_on_the_new_build(tmp_path, disk_store):
         _wait_for_build(base, second)
         assert _ask(base) == (True, second)
 
+
+
+def test_an_app_that_moves_to_a_new_build_keeps_one_watchdog(tmp_path, disk_store):
+    """Each build's backend reports stuck queries and memory to the app's one watchdog: following builds must not
+    leave a watchdog thread behind per build."""
+    from server import create_app
+
+    link = copy_build(disk_store, tmp_path / "kg")
+    app = create_app({"KG_STORE_PATH": str(link), "FOLLOW_INTERVAL": 0.01, "TESTING": True})
+    client = app.test_client()
+    assert client.get("/sparql", query_string={"query": "ASK {}"}).status_code == 200  # starts the watchdog
+    first = app.config["KG_BACKEND"]
+    watchdogs = sum(t.name == "kg-watchdog" for t in threading.enumerate())
+    second = _rebuild(link, _data_with_probe(tmp_path))
+    time.sleep(0.05)
+    assert client.get("/sparql", query_string={"query": PROBE}).status_code == 200
+    moved = app.config["KG_BACKEND"]
+    assert moved.build_id == second != first.build_id
+    assert moved.runner.watchdog is first.runner.watchdog
+    assert sum(t.name == "kg-watchdog" for t in threading.enumerate()) == watchdogs

@@ -38,21 +38,20 @@ LIGHT_THREADS = 4
 @dataclass(frozen=True)
 class Limits:
     """How queries on an embedded store are run (server.sparql.runner): the timeout, the heavy queries' slots
-    and how many may run or wait at once per worker, the most bytes an answer takes, the memory a worker may hold,
-    and what to do with a query stuck past its timeout or a worker past its memory (server.sparql.watchdog)."""
+    and how many may run or wait at once per worker, the most bytes an answer takes, and the app's watchdog
+    (server.sparql.watchdog: one per app, shared by the builds it serves in turn)."""
 
     timeout: float = 30.0
     slots: int = 2
     max_heavy: int = 4
     max_bytes: int = 0
-    memory: int = 0  # bytes of resident memory a worker may hold; 0: no limit
-    on_trouble: Callable[[str], None] = log_only
+    watchdog: Watchdog = field(default_factory=lambda: Watchdog(log_only))
 
     @classmethod
     def from_config(cls, cfg) -> Limits:
         # Heavy queries running and waiting may hold all request threads but LIGHT_THREADS, kept for light ones.
         return cls(cfg["QUERY_TIMEOUT"], cfg["SLOW_QUERIES"], max(cfg["SLOW_QUERIES"], cfg["THREADS"] - LIGHT_THREADS),
-                   cfg["MAX_RESULT_BYTES"], cfg["WORKER_MEMORY"], cfg["ON_TROUBLE"])
+                   cfg["MAX_RESULT_BYTES"], cfg["KG_WATCHDOG"])
 
 
 @dataclass
@@ -71,8 +70,8 @@ class Backend:
     def __post_init__(self):
         if self.remote is None:
             limits = self.limits
-            self.runner = Runner(self.open_store, limits.timeout, Watchdog(limits.on_trouble, limits.memory), limits.slots,
-                                 limits.max_heavy, limits.max_bytes)
+            self.runner = Runner(self.open_store, limits.timeout, limits.watchdog, limits.slots, limits.max_heavy,
+                                 limits.max_bytes)
 
     @classmethod
     def for_path(cls, link: Path, limits: Limits) -> Backend:

@@ -31,6 +31,7 @@ from kg.errors import ValidationFailed
 from kg.sources.load import LoadedFile, discover, load_files, load_into_store, parse_graph, union
 from kg.namespaces import INFERRED_GRAPH
 from kg.publish import network_files, site
+from kg.discovery import index as discovery_index
 from kg.network.materialise import materialise
 from kg.reasoning.reference import Inference, closure
 from kg.store.builds import BuildInfo
@@ -250,7 +251,7 @@ def build(paths: Paths, inference: Inference = Inference.OWLRL, in_memory: bool 
 
 
 # Steps timed inside a build's fill(), apart from writing the store itself.
-DERIVED_STEPS = ("network", "dumps", "network files", "site")
+DERIVED_STEPS = ("network", "dumps", "network files", "site", "discovery")
 
 
 def _derived_time(timings: dict[str, float]) -> float:
@@ -294,6 +295,9 @@ def _derive(kg_store: KGStore, build_id: str | None, timings: dict[str, float], 
     t = time.perf_counter()
     site.write(kg_store, folder / site.SITE_DIR, written)
     timings["site"] = time.perf_counter() - t
+    t = time.perf_counter()
+    discovery_index.write(kg_store.select, folder)  # search, facets and reconciliation read it (kg.discovery)
+    timings["discovery"] = time.perf_counter() - t
 
 
 def _build_on_store(paths: Paths, inference: Inference, in_memory: bool, remote, publish: bool) -> Outcome:

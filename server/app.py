@@ -1,4 +1,4 @@
-"""Application factory: one blueprint per concern (sparql, pages, dataset, queries, network), the KG reached
+"""Application factory: one blueprint per concern (sparql, pages, dataset, queries, network, discovery), the KG reached
 through a Backend, HTTP concerns shared from server.http. The app only reads a built store and what the build
 published beside it; it never builds and never writes."""
 
@@ -68,9 +68,9 @@ def create_app(config: dict | None = None) -> Flask:
     cfg["KG_BACKEND"] = backend
     cache = app.extensions[CACHE] = Cache(cfg["CACHE_BYTES"])
 
-    from . import dataset, network, pages, queries, sparql
+    from . import dataset, discovery, network, pages, queries, sparql
 
-    for module in (sparql, pages, dataset, queries, network):
+    for module in (sparql, pages, dataset, queries, network, discovery):
         app.register_blueprint(module.bp)
     pages_headers.install(app, VOID_PATH)
     # Any web page may query the KG from a browser; the limit headers and ETag are readable there too.

@@ -16,9 +16,9 @@ import traceback
 from kg import __version__
 from kg.errors import KGError, ValidationFailed
 
-from . import build, import_sources, network, query, serve, sources, stats, synth, validate
+from . import build, import_sources, network, query, search, serve, sources, stats, synth, validate
 
-COMMANDS = (import_sources, sources, build, validate, query, stats, synth, network, serve)
+COMMANDS = (import_sources, sources, build, validate, query, search, stats, synth, network, serve)
 INTERNAL_ERROR = 3
 
 

@@ -31,7 +31,10 @@ def write(select, folder: Path) -> Path:
         facets.write(conn, select, ids)
         conn.commit()
         conn.execute("ANALYZE")
-    finally:
+    except BaseException:
         conn.close()
+        partial.unlink(missing_ok=True)
+        raise
+    conn.close()
     os.replace(partial, target)
     return target

@@ -29,8 +29,9 @@ CREATE TABLE entities (
   country TEXT, country_label TEXT, city TEXT, city_label TEXT, lat REAL, long REAL, weight INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX entities_kind ON entities (kind);
+-- kind and weight repeat the entity's: search filters and orders names without a join.
 CREATE TABLE names (entity INTEGER NOT NULL REFERENCES entities (id), name TEXT NOT NULL, folded TEXT NOT NULL,
-                    lang TEXT NOT NULL, main INTEGER NOT NULL);
+                    lang TEXT NOT NULL, main INTEGER NOT NULL, kind TEXT NOT NULL, weight INTEGER NOT NULL);
 CREATE INDEX names_folded ON names (folded);
 CREATE INDEX names_entity ON names (entity);
 """
@@ -150,6 +151,7 @@ def write(conn: sqlite3.Connection, records: list[Record]) -> dict[str, int]:
             if not folded or (folded, lang) in seen:
                 continue
             seen.add((folded, lang))
-            conn.execute("INSERT INTO names VALUES (?,?,?,?,?)", (number, name, folded, lang, int(name == label)))
+            conn.execute("INSERT INTO names VALUES (?,?,?,?,?,?,?)",
+                         (number, name, folded, lang, int(name == label), record.kind, record.weight))
     return ids
 

@@ -22,17 +22,20 @@ from .text import fold
 EXACT, PREFIX, WORDS, DESCRIPTION = 0, 1, 2, 3
 MATCHES = {EXACT: "exact", PREFIX: "prefix", WORDS: "words", DESCRIPTION: "description"}
 MAX_LIMIT = 100
+PREFIX_LETTERS = 3
+COUNTED = 1000  # a search says how many things match up to this many ("1000+")
 MAX_QUERY = 200  # characters: a name is shorter; a longer query is refused, not truncated
 
 
 def write(conn: sqlite3.Connection) -> None:
     """Fill the full-text tables from `entities` and `names` (kg.discovery.records)."""
+    # `kind` is a column of its own, so that a search of some kinds filters inside the full-text index.
     conn.executescript("""
-CREATE VIRTUAL TABLE name_text USING fts5 (folded, content='', tokenize='unicode61 remove_diacritics 2');
-CREATE VIRTUAL TABLE description_text USING fts5 (description, content='', tokenize='unicode61 remove_diacritics 2');
+CREATE VIRTUAL TABLE name_text USING fts5 (folded, kind, content='', tokenize='unicode61 remove_diacritics 2');
+CREATE VIRTUAL TABLE description_text USING fts5 (description, kind, content='', tokenize='unicode61 remove_diacritics 2');
 """)
-    conn.execute("INSERT INTO name_text (rowid, folded) SELECT entity, group_concat(folded, ' | ') FROM names GROUP BY entity")
-    conn.execute("INSERT INTO description_text (rowid, description) SELECT id, description FROM entities WHERE description IS NOT NULL")
+    conn.execute("INSERT INTO name_text (rowid, folded, kind) SELECT entity, group_concat(folded, ' | '), kind FROM names GROUP BY entity")
+    conn.execute("INSERT INTO description_text (rowid, description, kind) SELECT id, description, kind FROM entities WHERE description IS NOT NULL")
 
 
 @dataclass
@@ -79,12 +82,12 @@ class SearchIndex:
     def search(self, q: str, kinds: list[str] | tuple[str, ...] | None = None, limit: int = 20, offset: int = 0,
                descriptions: bool = True) -> tuple[list[Hit], int]:
         """The hits for `q` of the given kinds (all if None), best first, from `offset`; and how many there are
-        (counted up to 1,000)."""
+        (counted up to COUNTED)."""
         folded = _checked(q, kinds, limit, offset)
         if not folded:
             return [], 0
-        ranked = self._ranked(folded, kinds, 1000, descriptions)
-        return self._hits(ranked[offset:offset + limit], folded), len(ranked)
+        ranked = self._ranked(folded, kinds, offset + limit, descriptions)
+        return self._hits(ranked[offset:offset + limit], folded), self._count(folded, kinds, descriptions)
 
     def suggest(self, prefix: str, kinds=None, limit: int = 10) -> list[Hit]:
         """Autocomplete: names starting with `prefix`, then names with words starting with its words."""
@@ -105,6 +108,18 @@ class SearchIndex:
     def counts(self) -> dict[str, int]:
         return {r[0]: r[1] for r in self.conn.execute("SELECT kind, COUNT(*) FROM entities GROUP BY kind")}
 
+    def _count(self, folded: str, kinds, descriptions: bool) -> int:
+        """How many things match at all, up to COUNTED: the ranking reads only as far as the page asked."""
+        kind_test, kind_args = _kind_filter(kinds)
+        parts = [f"SELECT entity FROM names WHERE folded >= ? AND folded < ? {kind_test}",
+                 "SELECT rowid FROM name_text WHERE name_text MATCH ?"]
+        args: list = [folded, folded + "\uffff", *kind_args, _match_expression(folded, "folded", kinds)]
+        if descriptions:
+            parts.append("SELECT rowid FROM description_text WHERE description_text MATCH ?")
+            args.append(_match_expression(folded, "description", kinds))
+        union = " UNION ".join(parts)
+        return self.conn.execute(f"SELECT COUNT(*) FROM (SELECT * FROM ({union}) LIMIT {COUNTED})", args).fetchone()[0]
+
     # -- ranking
 
     def _ranked(self, folded: str, kinds, limit: int, descriptions: bool) -> list[tuple[int, int, int, float]]:
@@ -118,24 +133,18 @@ class SearchIndex:
                 best[entity] = (rank, main, score)
 
         conn = self.conn
-        for row in conn.execute(f"SELECT entity, main FROM names JOIN entities ON entities.id = names.entity "
-                                f"WHERE folded = ? {kind_test}", (folded, *kind_args)):
+        for row in conn.execute(f"SELECT entity, main FROM names WHERE folded = ? {kind_test}", (folded, *kind_args)):
             offer(row[0], EXACT, row[1])
         # Prefixes through the index on names.folded: a range, not LIKE, which SQLite will not index here.
-        for row in conn.execute(f"SELECT entity, main FROM names JOIN entities ON entities.id = names.entity "
-                                f"WHERE folded > ? AND folded < ? {kind_test} ORDER BY weight DESC LIMIT ?",
-                                (folded, folded + "\uffff", *kind_args, limit * 4)):
+        for row in conn.execute(f"SELECT entity, main FROM names WHERE folded > ? AND folded < ? {kind_test} "
+                                f"ORDER BY weight DESC LIMIT ?", (folded, folded + "\uffff", *kind_args, limit * 4)):
             offer(row[0], PREFIX, row[1])
-        expression = _match_expression(folded)
-        for row in conn.execute(f"SELECT name_text.rowid, bm25(name_text) FROM name_text JOIN entities ON entities.id = name_text.rowid "
-                                f"WHERE name_text MATCH ? {kind_test} ORDER BY bm25(name_text) LIMIT ?",
-                                (expression, *kind_args, limit * 4)):
+        for row in conn.execute("SELECT rowid, bm25(name_text) FROM name_text WHERE name_text MATCH ? "
+                                "ORDER BY bm25(name_text) LIMIT ?", (_match_expression(folded, "folded", kinds), limit * 4)):
             offer(row[0], WORDS, 0, row[1])
         if descriptions and len(best) < limit:
-            for row in conn.execute(f"SELECT description_text.rowid, bm25(description_text) FROM description_text "
-                                    f"JOIN entities ON entities.id = description_text.rowid "
-                                    f"WHERE description_text MATCH ? {kind_test} ORDER BY bm25(description_text) LIMIT ?",
-                                    (expression, *kind_args, limit)):
+            for row in conn.execute("SELECT rowid, bm25(description_text) FROM description_text WHERE description_text MATCH ? "
+                                    "ORDER BY bm25(description_text) LIMIT ?", (_match_expression(folded, "description", kinds), limit)):
                 offer(row[0], DESCRIPTION, 0, row[1])
         if not best:
             return []
@@ -187,16 +196,23 @@ def _score(rank: int, main: int) -> float:
     return {EXACT: 100.0, PREFIX: 80.0, WORDS: 60.0, DESCRIPTION: 30.0}[rank] - (0 if main else 5)
 
 
-def _match_expression(folded: str) -> str:
-    """Every word of the query, the last as a prefix (it may be half typed): FTS5 syntax, each word quoted."""
-    terms = folded.split()
-    return " AND ".join(f'"{t}"' for t in terms[:-1]) + (" AND " if len(terms) > 1 else "") + f'"{terms[-1]}"*'
+def _match_expression(folded: str, column: str, kinds=None) -> str:
+    """FTS5 syntax for: every word of the query in `column`, the last as a prefix (it may be half typed) once it
+    has PREFIX_LETTERS (a shorter one would expand to most of the vocabulary, "s" to every word in s, for no
+    useful result; names that start with it are still found by the prefix rank); and the kind one of `kinds`."""
+    terms = [f'"{t}"' for t in folded.split()]
+    if len(terms[-1]) - 2 >= PREFIX_LETTERS:
+        terms[-1] += "*"
+    expression = f"{column} : ({' AND '.join(terms)})"
+    if kinds:
+        expression += f" AND kind : ({' OR '.join(kinds)})"
+    return expression
 
 
 def _kind_filter(kinds) -> tuple[str, list[str]]:
     if not kinds:
         return "", []
-    return f"AND entities.kind IN ({','.join('?' * len(kinds))})", list(kinds)
+    return f"AND kind IN ({','.join('?' * len(kinds))})", list(kinds)
 
 
 def _checked(q: str, kinds, limit: int, offset: int) -> str:

@@ -25,6 +25,7 @@ STAGES = [
     ("queries", ["kg.queries"]),
     ("network", ["kg.network"]),
     ("publish", ["kg.publish"]),
+    ("discovery", ["kg.discovery"]),
     ("synth", ["kg.synth"]),
     ("build", ["kg.build"]),
     ("cli", ["kg.cli"]),

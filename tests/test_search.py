@@ -199,3 +199,16 @@ def test_kg_search_on_the_disk_build(disk_store):
     assert table.returncode == 0 and "City of Malmö" in table.stdout
     bad = kg_here("search", "--store", str(disk_store), "x", "--limit", "500")
     assert bad.returncode == 2 and "limit must be between 1 and 100" in bad.stderr
+
+
+def test_weights_count_participations(index, store):
+    """Ties within a rank go to the thing with more participations: the weights are the KG's counts."""
+    import sqlite3
+
+    rows = select(store, "SELECT ?o (COUNT(DISTINCT ?p) AS ?n) WHERE { ?p a ckg:Participation ; ckg:participant ?o } GROUP BY ?o")
+    expected = {r["o"]: int(r["n"]) for r in rows}
+    conn = sqlite3.connect(index.path)
+    found = dict(conn.execute("SELECT iri, weight FROM entities WHERE kind = 'organisation'").fetchall())
+    assert {iri: found[iri] for iri in expected} == expected
+    projects = dict(conn.execute("SELECT iri, weight FROM entities WHERE kind = 'project'").fetchall())
+    assert projects[ID + "project/conet"] == 13

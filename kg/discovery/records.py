@@ -103,10 +103,12 @@ def read(select) -> list[Record]:
     for record in records.values():
         record.country_label = countries.get(record.country)
     weights = defaultdict(int)
-    for row in select("SELECT ?x (COUNT(DISTINCT ?part) AS ?n) WHERE { ?part a ckg:Participation ; ckg:participant ?who ; ckg:inProject ?project . "
-                      "{ BIND (?who AS ?x) } UNION { BIND (?project AS ?x) } UNION { ?who ckg:basedIn ?x } } GROUP BY ?x"):
-        if row["x"] is not None:
-            weights[row["x"].value] = int(row["n"].value)
+    # How many participations each thing has: its own (an organisation), its partners' (a project), its
+    # organisations' (a city), its projects' (a programme).
+    for pattern in ("?part ckg:participant ?x", "?part ckg:inProject ?x", "?part ckg:participant/ckg:basedIn ?x",
+                    "?part ckg:inProject/ckg:fundedBy ?x"):
+        for row in select(f"SELECT ?x (COUNT(DISTINCT ?part) AS ?n) WHERE {{ ?part a ckg:Participation . {pattern} }} GROUP BY ?x"):
+            weights[row["x"].value] += int(row["n"].value)
     for record in records.values():
         record.weight = weights.get(record.iri, 0)
         if record.kind == "organisation" and record.lat is None and record.city in records:

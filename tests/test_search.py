@@ -28,6 +28,7 @@ def labels(hits) -> list[str]:
 @pytest.mark.parametrize("text, folded", [
     ("Malmö", "malmo"), ("ŁÓDŹ", "lodz"), ("Città di Torino", "citta di torino"), ("København", "kobenhavn"),
     ("Straße", "strasse"), ("  CoNet – Cohesion  Network ", "conet cohesion network"),
+    ("ΔΉΜΟΣ Αθηναίων", "δημοσ αθηναιων"), ("Москва", "москва"),  # other scripts keep their letters
 ])
 def test_names_fold_to_plain_lower_case_words(text, folded):
     assert fold(text) == folded

@@ -1,5 +1,5 @@
-"""How names are compared: folded to lower-case ASCII-like words, so that "Malmo" meets "Malmö", "torino" meets
-"Torino" and "Łódź" meets "Lodz". The index stores names folded this way and every query is folded the same."""
+"""How names are compared: folded to lower-case words without diacritics, so that "Malmo" meets "Malmö", "torino"
+meets "Torino", "Łódź" meets "Lodz" and "ΔΉΜΟΣ" meets "Δήμος". The index stores names folded this way and every query is folded the same."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import unicodedata
 # Letters NFKD does not decompose into a base letter and a mark.
 _LETTERS = str.maketrans({"ø": "o", "æ": "ae", "œ": "oe", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "ı": "i",
                           "ħ": "h", "ŧ": "t", "ŀ": "l"})
-_NOT_WORD = re.compile(r"[^0-9a-z]+")
+# Letters of every script stay (a Greek or Cyrillic name is found by its own letters); the rest separates words.
+_NOT_WORD = re.compile(r"[\W_]+")
 
 
 def fold(text: str) -> str:

@@ -205,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print("writing the discovery index (SQLite FTS5) ...", flush=True)
     t = time.perf_counter()
-    index_path = discovery_index.write(kg_store.select, work / "fts5")
+    index_path = discovery_index.write(kg_store, work / "fts5")
     fts_seconds = time.perf_counter() - t
     del kg_store
     fts = SearchIndex(index_path)
@@ -267,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
         "",
         "| engine | seconds | size |",
         "|---|---|---|",
-        f"| SQLite FTS5 (the records read from the store with SPARQL, then indexed) | {fts_seconds:.1f} | {fts_bytes / 1e6:.1f} MB |",
+        f"| SQLite FTS5 (the records read off the store's quads, then indexed) | {fts_seconds:.1f} | {fts_bytes / 1e6:.1f} MB |",
         f"| tantivy (from those records, one writer thread) | {tv.build_seconds:.1f} | {tv.bytes / 1e6:.1f} MB |",
         "",
         f"## In process: milliseconds per query ({args.queries} queries per class, drawn from the KG's names)",

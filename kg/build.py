@@ -296,7 +296,7 @@ def _derive(kg_store: KGStore, build_id: str | None, timings: dict[str, float], 
     site.write(kg_store, folder / site.SITE_DIR, written)
     timings["site"] = time.perf_counter() - t
     t = time.perf_counter()
-    discovery_index.write(kg_store.select, folder)  # search, facets and reconciliation read it (kg.discovery)
+    discovery_index.write(kg_store, folder)  # search, facets and reconciliation read it (kg.discovery)
     timings["discovery"] = time.perf_counter() - t
 
 

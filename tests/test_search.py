@@ -178,15 +178,17 @@ def test_a_build_without_an_index_answers_503_with_the_reason(built, tmp_path):
 
 
 def test_the_index_is_written_whole_or_not_at_all(store, tmp_path):
-    path = discovery_index.write(store.select, tmp_path)
+    path = discovery_index.write(store, tmp_path)
     assert path.is_file() and not list(path.parent.glob("*.partial"))
     assert SearchIndex(path).counts() == SearchIndex(path).counts()
 
-    def broken(text):
-        raise RuntimeError("the store went away")
+    class Broken:
+        @property
+        def store(self):
+            raise RuntimeError("the store went away")
 
     with pytest.raises(RuntimeError):
-        discovery_index.write(broken, tmp_path)
+        discovery_index.write(Broken(), tmp_path)
     assert SearchIndex(path).counts()["project"] == 4  # the earlier index is intact
     assert not list(path.parent.glob("*.partial"))
 

@@ -14,8 +14,8 @@ def path_in(folder: Path) -> Path:
     return folder / INDEX_DIR / INDEX_FILE
 
 
-def write(select, folder: Path) -> Path:
-    """Read the findable entities of the KG that `select` queries (KGStore.select) and index them into
+def write(kg_store, folder: Path) -> Path:
+    """Read the findable entities of a built KG (a kg.store.embedded.KGStore) and index them into
     `folder`/discovery/index.sqlite. Returns the file's path."""
     target = path_in(folder)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -25,10 +25,10 @@ def write(select, folder: Path) -> Path:
     try:
         conn.execute("PRAGMA journal_mode = OFF")
         conn.execute("PRAGMA synchronous = OFF")
-        found = records.read(select)
+        found = records.read(kg_store.store)
         ids = records.write(conn, found)
         search.write(conn)
-        facets.write(conn, select, ids)
+        facets.write(conn, kg_store.select, ids)
         conn.commit()
         conn.execute("ANALYZE")
     except BaseException:

@@ -1,6 +1,6 @@
 """Application factory: one blueprint per concern (sparql, pages, dataset, queries, network, discovery), the KG reached
 through a Backend, HTTP concerns shared from server.http. The app only reads a built store and what the build
-published beside it; it never builds and never writes."""
+published beside it; it never builds, and writes nothing but the states of shared views (server.shared_views)."""
 
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ DEFAULTS = {
     "KG_STORE_PATH": None,  # else the store link of an on-disk build (default var/store)
     "KG_STORE_URL": None,  # or a SPARQL server's query endpoint, which the app then fronts (kg.store.remote)
     "KG_STORE_REMOTE": {},  # options for it: kind, graph_store (credentials come from the environment)
+    "SHARED_VIEWS": None,  # the folder of shared result views (server.shared_views); None: views/ beside the store link
     # A stuck query, a worker past its memory: `kg serve` recycles the worker (server.sparql.watchdog). An app
     # embedded elsewhere only logs, and watches no memory: its process is not a worker of ours.
     "ON_TROUBLE": log_only,
@@ -41,7 +42,7 @@ DEFAULTS = {
         "text/html", "text/plain", "text/csv", "text/tab-separated-values", "text/turtle", "application/json",
         "application/sparql-results+json", "application/sparql-results+xml", "application/n-triples",
         "application/rdf+xml", "application/ld+json", "application/javascript", "text/css",
-        "application/xml", "application/gexf+xml",
+        "application/xml", "application/gexf+xml", "application/geo+json",
     ],
     "COMPRESS_MIN_SIZE": 1024,
 }
@@ -68,13 +69,14 @@ def create_app(config: dict | None = None) -> Flask:
     cfg["KG_BACKEND"] = backend
     cache = app.extensions[CACHE] = Cache(cfg["CACHE_BYTES"])
 
-    from . import dataset, discovery, network, pages, queries, sparql
+    from . import dataset, discovery, network, pages, queries, shared_views, sparql
 
-    for module in (sparql, pages, dataset, queries, network, discovery):
+    for module in (sparql, pages, dataset, queries, network, discovery, shared_views):
         app.register_blueprint(module.bp)
     pages_headers.install(app, VOID_PATH)
-    # Any web page may query the KG from a browser; the limit headers and ETag are readable there too.
-    CORS(app, resources={r"/sparql": {"origins": "*"}}, send_wildcard=True, expose_headers=sparql.LIMIT_HEADERS + ["ETag"], max_age=86400)
+    # Any web page may query the KG from a browser; the limit headers and ETag are readable there too. The
+    # reconciliation API must allow every origin on every route (W3C reconciliation spec, 0.2 and 1.0 draft).
+    CORS(app, resources={r"/sparql": {"origins": "*"}, r"/reconcile(/.*)?": {"origins": "*"}}, send_wildcard=True, expose_headers=sparql.LIMIT_HEADERS + ["ETag"], max_age=86400)
     Compress(app)
     if cfg["CACHE_BYTES"]:
         app.wsgi_app = ResponseCache(app.wsgi_app, "/sparql", cache)

@@ -40,6 +40,11 @@ def _catalogue() -> dict[str, NamedQuery]:
     return queries
 
 
+def named_query(name: str) -> NamedQuery | None:
+    """The catalogue's query of that name, or None (for other concerns: shared views check what they keep)."""
+    return _catalogue().get(name)
+
+
 def _query(name: str) -> NamedQuery:
     query = _catalogue().get(name)
     if query is None:
@@ -85,7 +90,7 @@ def twin(name: str, ext: str):
 def page(name: str):
     query = _query(name)
     values = {p.name: request.args.get(p.name, "") for p in query.params}
-    context = {"query": query, "error": None, "table": None, "text": None, "links": {}}
+    context = {"query": query, "error": None, "table": None, "results": None, "text": None, "links": {}}
     status = 200
     # A first visit to a query that needs a value it has no default for shows the form and runs nothing.
     if request.args or not any(p.required for p in query.params):
@@ -97,7 +102,9 @@ def page(name: str):
             context["text"], context["links"] = text, _links(query, text)
             answer = _run(text, "json")
             if answer.status == 200:
-                context["table"] = _table(json.loads(answer.body), limits.truncated(answer))
+                # The results also go to the page's script as they are, for the chart, map and network views.
+                context["results"] = json.loads(answer.body)
+                context["table"] = _table(context["results"], limits.truncated(answer))
             else:
                 context["error"], status = answer.body.decode("utf-8", "replace").strip(), answer.status
     fields = [_field(p, values[p.name], _label_lang(query)) for p in query.params]

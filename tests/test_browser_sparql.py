@@ -17,6 +17,9 @@ def test_yasgui_opens_every_example_and_runs_them(live_server, page):
         editor = page.locator(".tabPanel.active .CodeMirror")
         assert body.splitlines()[0] in editor.evaluate("e => e.CodeMirror.getValue()")
         page.locator(".tabPanel.active .yasqe_queryButton").click()
+        # Drawn first in the view that fits the results (server/static/views.js), then as the table.
+        page.wait_for_selector(".tabPanel.active .yasr_results > *", timeout=15000)
+        page.locator(".tabPanel.active .yasr_btn.select_table").click()
         page.wait_for_selector(".tabPanel.active .yasr table tbody tr", timeout=15000)
         assert page.locator(".tabPanel.active .yasr table tbody tr").count() > 1
         screenshot(page, f"sparql-editor-{i + 1}")

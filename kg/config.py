@@ -80,6 +80,12 @@ SERVE_OPTIONS: dict[str, Option] = {
                          "(it costs about a fifth of the throughput of cached answers)", str, "FILE"),
     "CACHE_BYTES": Option("--cache-bytes", 64 * 1024 * 1024, "answers kept per worker, per build; 0 turns the cache off", int, "N"),
     "CACHE_MAX_AGE": Option("--cache-max-age", 300, "seconds clients may reuse an answer without asking again", int, "S"),
+    # /map draws country shapes served from here, so it needs no other server; a tile server is the operator's choice.
+    "MAP_TILES": Option("--map-tiles", None, "a tile URL template, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png, "
+                        "whose tiles /map draws under its country shapes; unset: the shapes alone, nothing fetched "
+                        "from elsewhere", str, "URL"),
+    "MAP_TILES_ATTRIBUTION": Option("--map-tiles-attribution", None, "the credit the tile server asks for, shown on "
+                                    "the map (HTML)", str, "TEXT"),
 }
 
 

@@ -1,18 +1,25 @@
 """The co-participation network at /network: the network files, and the page that draws it.
 
-GET /network?kind=organisation|city&programme=&fund=&country=&from=&to=&format=
+GET /network?kind=organisation|city&programme=&fund=&country=&from=&to=&ego=&depth=&format=
+  ego, depth  the ego network of one organisation or city, to depth 1 or 2 (kg.network.ego), out of the
+            network the other options choose; without `kind`, the ego's own network (a city's or an
+            organisation's). An ego that is no node of that network is a 404 naming 'ego'.
   format    graphml (application/xml), gexf (application/gexf+xml), json (graphology, application/json),
             cytoscape (application/json), csv (edge list, text/csv), nodes-csv (node list, text/csv), html.
             Without `format`, the Accept header chooses among text/html, application/json, application/xml,
             application/graphml+xml (the unregistered name some tools send), application/gexf+xml and
             text/csv (the edge list); a browser gets the page.
 The unfiltered networks are files `kg build` wrote (kg.publish.network_files); a filtered one is computed from the
-network the build materialised (look-up queries through the app's Backend, under the query timeout) and kept in the app's cache: the look-ups per build, the filtered network with its measures per (build,
-kind, filters), and the bytes per format. The KG only changes with a build, whose id is in every key and in the
+network the build materialised (look-up queries through the app's Backend, under the query timeout) and kept in
+the app's cache: the look-ups per build, the filtered network with its measures per (build, kind, filters), an
+ego network per (build, kind, filters, ego), and the bytes per format. An unfiltered ego network is read with
+look-ups of its own part of the network only (kg.network.ego.read), not the whole network. The KG only changes with a build, whose id is in every key and in the
 ETag.
 """
 
 from __future__ import annotations
+
+import re
 
 from flask import Blueprint, Response, current_app, render_template, request, send_file
 
@@ -20,17 +27,19 @@ from kg.namespaces import BASE
 from kg.network import KINDS, NETWORK_GRAPH, lookup, network_graph
 from kg.publish import network_files
 from kg.network.export import FORMATS
-from kg.network.filters import OPTIONS, OptionError, parse
+from kg.network import ego as ego_option
+from kg.network.filters import OPTIONS, Filters, OptionError, parse, selected
 
 from .http import etag, negotiation
 from .http.responses import plain_text
+from .pages.iris import local_path
 from .http.cache import app_cache
 from .http.negotiation import HTML, Form
 from .sparql.backend import BackendError
 
 bp = Blueprint("network", __name__)
 
-PARAMETERS = ("kind", "format", *OPTIONS)
+PARAMETERS = ("kind", "format", *OPTIONS, "ego", "depth")
 # Media type -> format, in the order a client that accepts anything gets them.
 NEGOTIATED = [
     Form("html", HTML),
@@ -81,7 +90,8 @@ def network():
     for name in PARAMETERS:
         if len(request.args.getlist(name)) > 1:
             raise NetworkError(400, f"parameter {name!r} is given more than once")
-    kind = request.args.get("kind") or "organisation"
+    kind_given = request.args.get("kind")
+    kind = kind_given or "organisation"
     if kind not in KINDS:
         raise NetworkError(400, f"parameter 'kind': expected one of {', '.join(KINDS)}, not {kind!r}")
     fmt = _format()
@@ -92,32 +102,81 @@ def network():
     vocabulary = _kept((build, "vocabulary"), lambda: lookup.read_vocabulary(_rows(lookup.VOCABULARY_QUERY, ("s", "p", "o"))))
     try:
         filters = parse({name: request.args.get(name) for name in OPTIONS}, vocabulary)
+        ego = ego_option.parse(request.args.get("ego"), request.args.get("depth"))
     except OptionError as e:
         raise NetworkError(400, f"parameter {e.option!r}: {e.message}") from None
+    if ego is not None:
+        if not kind_given:  # the ego's own network: a city's when it is a node of the city network
+            kind = "city" if ego.iri in _centre(build, "city", ego).nodes else "organisation"
+        try:
+            if filters:  # cut out of the filtered network, whose measures it keeps
+                ego_option.check(_network(build, kind), ego, selected(_projects(build), filters))
+            else:  # one node's look-up: the page shows at once, and its data request reads the part around it
+                ego_option.check(_centre(build, kind, ego), ego)
+        except ego_option.NotInNetwork as e:
+            raise NetworkError(404, f"parameter 'ego': {e.message}") from None
     if fmt == "html":
-        return Response(render_template("network.html", **_page(kind, filters, vocabulary)))
+        return Response(render_template("network.html", **_page(kind, filters, ego, vocabulary)))
 
-    tag = etag.tag("network", kind, filters, fmt)
+    tag = etag.tag("network", kind, filters, ego, fmt)
     if etag.unchanged(tag):
         return _decorate(etag.not_modified(tag))
 
     def make_graph():
-        network = _kept((build, kind), lambda: lookup.read_network(kind, _rows(lookup.network_query(kind), ("what", "s", "p", "o"))))
-        projects = _kept((build, "projects"), lambda: lookup.read_projects(_rows(lookup.PROJECTS_QUERY, ("s", "p", "o")))) if filters else {}
-        return network_graph(network, projects, filters, build=build)
+        return network_graph(_network(build, kind), _projects(build) if filters else {}, filters, build=build)
+
+    def make_view():
+        if ego is None:
+            return _kept((build, kind, filters), make_graph)
+        if filters:
+            return _kept((build, kind, filters, ego), lambda: ego_option.cut(_kept((build, kind, filters), make_graph), ego))
+        return _kept((build, kind, filters, ego), lambda: ego_option.graph_around(_around(build, kind, ego), ego, build))
 
     spec = FORMATS[fmt]
-    stored = None if filters else network_files.find(backend.folder, kind, fmt)
+    stored = None if filters or ego else network_files.find(backend.folder, kind, fmt)
     if stored is not None:  # written by `kg build`: the heaviest answer is a file read
         response = send_file(stored, mimetype=spec.media_type, etag=False, conditional=False, max_age=None)
     else:
-        body = _kept((build, kind, filters, fmt), lambda: spec.write(_kept((build, kind, filters), make_graph)), len)
+        body = _kept((build, kind, filters, ego, fmt), lambda: spec.write(make_view()), len)
         response = Response(body, content_type=spec.media_type)
     if spec.media_type.startswith("text/"):
         response.headers["Content-Type"] = spec.media_type + "; charset=utf-8"
     if fmt in DOWNLOADS:
-        response.headers["Content-Disposition"] = f'attachment; filename="cohesion-kg-{kind}-network{_suffix(fmt)}"'
+        response.headers["Content-Disposition"] = f'attachment; filename="{_file_name(kind, ego, fmt)}"'
     return _decorate(etag.cacheable(response, tag))
+
+
+def _network(build: str, kind: str) -> lookup.Network:
+    """The materialised network of `kind`, read once per build and worker."""
+    return _kept((build, kind), lambda: lookup.read_network(kind, _rows(lookup.network_query(kind), ("what", "s", "p", "o"))))
+
+
+def _centre(build: str, kind: str, ego) -> lookup.Network:
+    """What the network of `kind` says of the ego alone (nothing when it is not one of its nodes)."""
+    return _kept((build, kind, "centre", ego.iri),
+                 lambda: lookup.read_network(kind, _rows(lookup.nodes_query(kind, [ego.iri]), ("what", "s", "p", "o"))))
+
+
+def _around(build: str, kind: str, ego) -> lookup.Network:
+    """The part of the network an unfiltered ego network needs, read with look-ups of that part only."""
+    return _kept((build, kind, "around", ego), lambda: ego_option.read(kind, ego, lambda text: _rows(text, ("what", "s", "p", "o"))))
+
+
+def _projects(build: str) -> dict:
+    """The filter attributes of every project, read once per build and worker."""
+    return _kept((build, "projects"), lambda: lookup.read_projects(_rows(lookup.PROJECTS_QUERY, ("s", "p", "o"))))
+
+
+def _ego_label(build: str, kind: str, filters: Filters, ego) -> str | None:
+    if ego is None:
+        return None
+    network = _network(build, kind) if filters else _centre(build, kind, ego)  # what the request has read already
+    return network.nodes[ego.iri]["label"]
+
+
+def _file_name(kind: str, ego, fmt: str) -> str:
+    around = "" if ego is None else f"-around-{re.sub(r'[^A-Za-z0-9-]+', '-', ego.iri.rsplit('/', 1)[-1]).strip('-') or 'node'}-depth-{ego.depth}"
+    return f"cohesion-kg-{kind}-network{around}{_suffix(fmt)}"
 
 
 def _format() -> str:
@@ -150,7 +209,7 @@ def _decorate(response: Response) -> Response:
     return response
 
 
-def _page(kind: str, filters, vocabulary) -> dict:
+def _page(kind: str, filters: Filters, ego, vocabulary) -> dict:
     """What the page's choosers and links need."""
     label = lambda iri: vocabulary.labels.get(iri) or iri.rsplit("/", 1)[-1]
 
@@ -164,7 +223,9 @@ def _page(kind: str, filters, vocabulary) -> dict:
 
     programmes = sorted(((iri, level, len(path(iri)) - 1) for iri, level in vocabulary.funding.items()), key=lambda item: path(item[0]))
     countries = sorted(vocabulary.countries.items(), key=lambda item: label(item[0]))
-    current = {"kind": kind, **filters.as_dict()}
+    current = {"kind": kind, **filters.as_dict(), **(ego.as_dict() if ego else {})}
+    build = current_app.config["KG_BACKEND"].build_id
+    first, last = _kept((build, "years"), lambda: lookup.read_years(_rows(lookup.YEARS_QUERY, ("first", "last"))))
     return {
         "kind": kind,
         "kinds": KINDS,
@@ -173,5 +234,10 @@ def _page(kind: str, filters, vocabulary) -> dict:
         "funds": [{"iri": iri, "label": label(iri)} for iri, level, depth in programmes if level == "Fund"],
         "countries": [{"iri": iri, "code": code, "label": label(iri)} for iri, code in countries],
         "downloads": [(name, {**current, "format": name}) for name in FORMATS],
+        "ego": ego,
+        "ego_page": (local_path(ego.iri) or ego.iri) if ego else None,
+        "whole": {"kind": kind, **filters.as_dict()},
+        "ego_label": _ego_label(build, kind, filters, ego),
+        "years": {"first": first, "last": last},
         "base": BASE,
     }

@@ -1,6 +1,6 @@
 """The network page in headless Chromium: sigma draws the real KG's network, the page tells its counts and a legend
-for every node, a filter changes both, a node shows its figures and opens its page, and the page stays usable
-with 10,000 nodes."""
+for every node, a filter changes both, pointing at a node highlights its partners, a click offers its page and
+the network around it, an entity page leads to its ego network, and the page stays usable with 10,000 nodes."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import json
 import random
 import re
 import time
+from urllib.parse import parse_qs, urlsplit
 
 from kg.namespaces import ID
 
@@ -123,30 +124,135 @@ def test_choosing_a_colour_a_size_and_a_filter(live_server, page):
     assert page.console_errors == []
 
 
-def test_pointing_at_a_node_shows_its_figures_and_clicking_opens_its_page(live_server, page):
+# Where sigma drew a node, in page coordinates.
+NODE_ON_SCREEN = """(node) => {
+  const { renderer } = window.kgNetwork;
+  const at = renderer.framedGraphToViewport(renderer.getNodeDisplayData(node));
+  const box = document.getElementById("graph").getBoundingClientRect();
+  return [box.left + at.x, box.top + at.y];
+}"""
+# What the renderer shows of every node and edge after its reducers: colour, forced label, hidden.
+SHOWN = """() => {
+  const { graph, renderer } = window.kgNetwork;
+  const nodes = {}, edges = {};
+  graph.forEachNode((n) => { const d = renderer.getNodeDisplayData(n); nodes[n] = { color: d.color, label: d.label, forceLabel: !!d.forceLabel }; });
+  graph.forEachEdge((e, a, s, t) => { const d = renderer.getEdgeDisplayData(e); edges[s + " " + t] = { hidden: !!d.hidden }; });
+  return { nodes, edges };
+}"""
+FADED = "#ececec"  # server/static/network.js: the colour of nodes away from the focus
+
+
+def neighbours_of(doc: dict, node: str) -> set[str]:
+    return {e["target"] if e["source"] == node else e["source"] for e in doc["edges"] if node in (e["source"], e["target"])}
+
+
+def assert_focus_on(page, doc: dict, node: str) -> None:
+    """Only `node` and its partners keep their colours; only its own links are drawn."""
+    shown = page.evaluate(SHOWN)
+    near = neighbours_of(doc, node) | {node}
+    assert {n for n, d in shown["nodes"].items() if d["color"] != FADED} == near
+    assert shown["nodes"][node]["forceLabel"]
+    assert {k for k, d in shown["edges"].items() if not d["hidden"]} == {
+        f"{e['source']} {e['target']}" for e in doc["edges"] if node in (e["source"], e["target"])}
+
+
+def test_pointing_at_a_node_highlights_its_partners_and_clicking_offers_its_page_and_its_network(live_server, page):
+    doc = page.request.get(live_server + "/network?format=json").json()
     page.goto(live_server + "/network")
     wait_until_drawn(page)
     wait_until_laid_out(page)
-    # The node's place on screen, from sigma: a click there must open the node's own page (/id/...).
-    node, label, degree, x, y = page.evaluate("""() => {
-      const { graph, renderer } = window.kgNetwork;
-      const node = graph.nodes().sort((a, b) => graph.getNodeAttribute(b, "degree") - graph.getNodeAttribute(a, "degree"))[0];
-      const shown = renderer.getNodeDisplayData(node);
-      const at = renderer.framedGraphToViewport(shown);
-      const box = document.getElementById("graph").getBoundingClientRect();
-      return [node, graph.getNodeAttribute(node, "label"), graph.getNodeAttribute(node, "degree"), box.left + at.x, box.top + at.y];
-    }""")
+    hub = max(doc["nodes"], key=lambda n: (n["attributes"]["degree"], n["key"]))
+    node, label, degree = hub["key"], hub["attributes"]["label"], hub["attributes"]["degree"]
     assert degree > 0
+    x, y = page.evaluate(NODE_ON_SCREEN, node)
     page.mouse.move(x, y)
     page.wait_for_function("window.kgNetwork.hovered !== null")
     assert page.evaluate("window.kgNetwork.hovered") == node
     assert page.inner_text("#details h3") == label
     figures = page.inner_text("#details dl")
     assert re.search(rf"^degree\s+{degree}$", figures, re.M), figures
-    page.mouse.click(x, y)
+    assert_focus_on(page, doc, node)
+    page.mouse.move(5, 5)  # away: every node gets its colour back
+    page.wait_for_function("window.kgNetwork.hovered === null")
+    assert all(d["color"] != FADED for d in page.evaluate(SHOWN)["nodes"].values())
+
+    page.mouse.click(x, y)  # a click keeps the focus and offers the node's page and the network around it
+    page.wait_for_function(f"window.kgNetwork.selected === {json.dumps(node)}")
+    page.mouse.move(5, 5)
+    assert_focus_on(page, doc, node)
+    assert page.get_attribute("#details a.page-link", "href") == node.replace(str(ID), "/id/")
+    page.click("#details a.ego-link")
+    page.wait_for_url("**ego=**", timeout=10000)
+    query = parse_qs(urlsplit(page.url).query)
+    assert query == {"kind": ["organisation"], "ego": [node], "depth": ["1"]}
+    wait_until_drawn(page)
+    expected = page.request.get(live_server + "/network?format=json&" + urlsplit(page.url).query).json()
+    assert page.evaluate("window.kgNetwork.graph.order") == len(expected["nodes"]) == degree + 1
+    assert page.inner_text("#network-title") == f"Network around {label}"
+    page.click("#details a.page-link")
     page.wait_for_url("**" + node.replace(str(ID), "/id/"), timeout=10000)
-    assert page.url == live_server + node.replace(str(ID), "/id/")
     assert label in page.locator("h1").inner_text()
+    assert page.console_errors == []
+
+
+def test_an_ego_network_opened_from_an_entity_page(live_server, page):
+    """From a city's page to the network around it, to depth 2: the page draws exactly the ego network the data
+    holds, names its centre, colours by distance, links every node to its page and to the network around it."""
+    cities = page.request.get(live_server + "/network?kind=city&format=json").json()
+    links = {}
+    for e in cities["edges"]:
+        links.setdefault(e["source"], set()).add(e["target"])
+        links.setdefault(e["target"], set()).add(e["source"])
+    # The best-connected city whose partners' partners reach further than its own, else the best-connected.
+    ranked = sorted(links, key=lambda c: (-len(links[c]), c))
+    city = next((c for c in ranked if set().union(*(links[n] for n in links[c])) - links[c] - {c}), ranked[0])
+    label = next(n["attributes"]["label"] for n in cities["nodes"] if n["key"] == city)
+    page.goto(live_server + city.replace(str(ID), "/id/"))
+    page.click("p.network-link a")
+    page.wait_for_url("**/network?**", timeout=10000)
+    wait_until_drawn(page)
+    page.select_option("select[name=depth]", "2")
+    page.click("form#filters button[type=submit]")
+    page.wait_for_url("**depth=2**")
+    page.wait_for_function("window.kgNetwork.ready && window.kgNetwork.graph.getAttribute('depth') === 2")
+    query = urlsplit(page.url).query
+    assert parse_qs(query) == {"kind": ["city"], "ego": [city], "depth": ["2"]}
+    expected = page.request.get(live_server + "/network?format=json&" + query).json()
+    assert expected["attributes"]["ego"] == city
+    nodes = {n["key"]: n["attributes"] for n in expected["nodes"]}
+    assert page.evaluate("window.kgNetwork.graph.nodes().sort()") == sorted(nodes)
+    assert page.evaluate(DRAWN_NODES) == len(nodes)
+    assert shown_counts(page) == (len(nodes), len(expected["edges"]))
+    assert page.inner_text("#network-title") == f"Network around {label}"
+    assert page.locator("#colour-by").input_value() == "hops"
+    hops = {h: sum(1 for a in nodes.values() if a["hops"] == h) for h in (0, 1, 2)}
+    assert legend_rows(page) == [f"{name} ({hops[h]})" for h, name in enumerate(["the centre", "co-partners", "their co-partners"]) if hops[h]]
+    # The centre is described and labelled from the start, and nothing is dimmed: the view is about everyone.
+    assert page.inner_text("#details h3") == label
+    assert page.get_attribute("#details a.page-link", "href") == city.replace(str(ID), "/id/")
+    shown = page.evaluate(SHOWN)
+    assert shown["nodes"][city]["forceLabel"] and all(d["color"] != FADED for d in shown["nodes"].values())
+    assert not any(d["hidden"] for d in shown["edges"].values())
+    page.evaluate("(n) => window.kgNetwork.select(n)", city)
+    assert_focus_on(page, expected, city)
+    wait_until_laid_out(page)
+    assert page.evaluate(DRAWN_PIXELS) > 200, "the ego network is not drawn"
+    screenshot(page, "network-ego-city")
+    # Any other node: its page and the network around it, keeping kind and depth.
+    other = max((n for n in nodes if n != city), key=lambda n: (nodes[n]["hops"], n))
+    page.evaluate("(n) => window.kgNetwork.select(n)", other)
+    assert page.get_attribute("#details a.page-link", "href") == other.replace(str(ID), "/id/")
+    around = parse_qs(urlsplit(page.get_attribute("#details a.ego-link", "href")).query)
+    assert around == {"kind": ["city"], "ego": [other], "depth": ["2"]}
+    whole = page.get_attribute("#whole-network", "href")
+    assert parse_qs(urlsplit(whole).query) == {"kind": ["city"]}
+    assert page.console_errors == []
+
+
+def test_an_unknown_ego_is_said_on_the_page(live_server, page):
+    response = page.goto(live_server + "/network?ego=" + str(ID) + "organisation/nobody-at-all")
+    assert response.status == 404
+    assert "parameter 'ego'" in page.content()
 
 
 def synthetic(n: int, seed: int = 7) -> dict:
@@ -190,7 +296,22 @@ def test_the_page_stays_usable_with_10000_nodes(live_server, page):
     assert time.monotonic() - t < 5
     assert page.evaluate("window.kgNetwork.found") == f"{ID}organisation/synthetic-01234"
     wait_until_laid_out(page, timeout=60000)
+    assert page.evaluate("window.kgNetwork.iterations") == 100  # network.js: a bounded number for 10,000 nodes
     assert page.evaluate(DRAWN_PIXELS) > 500
     assert drawn_after < 30, f"drawing 10,000 nodes took {drawn_after:.1f} s"
     screenshot(page, "network-10000-nodes")
+    assert page.console_errors == []
+
+
+def test_positions_that_come_with_the_network_are_drawn_as_they_are(live_server, page):
+    doc = synthetic(2_000)
+    for i, n in enumerate(doc["nodes"]):
+        n["attributes"].update(x=float(i % 50), y=float(i // 50))
+    page.route("**/network?*format=json*", lambda route: route.fulfill(status=200, content_type="application/json", body=json.dumps(doc)))
+    page.goto(live_server + "/network")
+    wait_until_drawn(page)
+    assert page.evaluate("window.kgNetwork.laidOut") and page.evaluate("window.kgNetwork.layout") is None
+    assert "laid out by the server" in page.inner_text("#status")
+    assert page.evaluate("[window.kgNetwork.graph.getNodeAttribute(window.kgNetwork.graph.nodes()[1234], 'x'), "
+                         "window.kgNetwork.graph.getNodeAttribute(window.kgNetwork.graph.nodes()[1234], 'y')]") == [34, 24]
     assert page.console_errors == []

@@ -5,7 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import xml.etree.ElementTree as ET
+from html import unescape
+from urllib.parse import parse_qs, urlsplit
 
 import networkx as nx
 import pytest
@@ -502,3 +505,212 @@ def test_an_on_disk_build_serves_the_whole_networks_from_files_it_wrote(on_disk)
             assert answer.get_data() == path.read_bytes() == spec.write(expected), (kind, fmt)
         filtered = client.get("/network", query_string={"kind": kind, "format": "json", "from": "2016"})
         assert filtered.status_code == 200 and filtered.get_data() != find(folder, kind, "json").read_bytes()
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Ego networks: ?ego=IRI&depth=1|2
+# --------------------------------------------------------------------------------------------------------------
+
+# Who shares a project with whom, on the raw data (not the materialised network): ?n took part in a project with ?m.
+PARTNERS = {
+    "organisation": "?x ckg:participant {m} ; ckg:inProject ?p{i} . ?y ckg:participant {n} ; ckg:inProject ?p{i} .",
+    "city": "?x ckg:participant/ckg:basedIn {m} ; ckg:inProject ?p{i} . ?y ckg:participant/ckg:basedIn {n} ; ckg:inProject ?p{i} .",
+}
+
+
+def within(kg_store, kind: str, ego: str, depth: int) -> dict[str, int]:
+    """Nodes within `depth` shared projects of `ego`, with their distance, asked of the raw data with SPARQL."""
+    hops = {ego: 0}
+    one = {r["n"] for r in select(kg_store, f"SELECT DISTINCT ?n WHERE {{ {PARTNERS[kind].format(m=f'<{ego}>', n='?n', i=1)} }}")}
+    hops.update({n: 1 for n in one - {ego}})
+    if depth == 2:
+        two = {r["n"] for r in select(kg_store, f"SELECT DISTINCT ?n WHERE {{ {PARTNERS[kind].format(m=f'<{ego}>', n='?m', i=1)} "
+                                                 f"{PARTNERS[kind].format(m='?m', n='?n', i=2).replace('?x', '?u').replace('?y', '?v')} }}")}
+        hops.update({n: 2 for n in two - set(hops)})
+    return hops
+
+
+def ego_answer(client, query: str) -> tuple[dict, dict]:
+    response = client.get("/network?format=json&" + query)
+    assert response.status_code == 200, response.text
+    doc = response.json
+    return doc, {n["key"]: n["attributes"] for n in doc["nodes"]}
+
+
+@pytest.mark.parametrize("kind", ["organisation", "city"])
+@pytest.mark.parametrize("depth", [1, 2])
+def test_an_ego_network_holds_what_sparql_on_the_raw_data_finds(client, store, kind, depth):
+    """The nodes within `depth` shared projects of the ego, their distances, and every co-participation among them
+    with its shared projects, as SPARQL over the participations finds them; checked for the best-connected node
+    and for the first node (by IRI) whose co-partners' co-partners reach further than its own."""
+    whole = client.get(f"/network?format=json&kind={kind}").json
+    ranked = sorted(whole["nodes"], key=lambda n: (-n["attributes"]["degree"], n["key"]))
+    links = nx.Graph([(e["source"], e["target"]) for e in whole["edges"]])
+    reaching = [n for n in sorted(links) if len(nx.single_source_shortest_path_length(links, n, cutoff=2)) > links.degree(n) + 1]
+    if kind == "organisation":
+        assert reaching, "no organisation of the real KG has co-partners' co-partners: depth 2 is not tested"
+    pairs = co_occurrence(store, kind)
+    grew = not reaching
+    for ego in (ranked[0]["key"], *reaching[:1]):
+        expected = within(store, kind, ego, depth)
+        doc, nodes = ego_answer(client, f"kind={kind}&ego={ego}&depth={depth}")
+        assert {n: a["hops"] for n, a in nodes.items()} == expected
+        edges = {tuple(sorted((e["source"], e["target"]))): set(e["attributes"]["projects"]) for e in doc["edges"]}
+        assert edges == {pair: projects for pair, projects in pairs.items() if set(pair) <= set(expected)}
+        assert doc["attributes"]["ego"] == ego and doc["attributes"]["depth"] == depth
+        # The measures are those of the network it is cut from.
+        whole_nodes = {n["key"]: n["attributes"] for n in whole["nodes"]}
+        assert all(nodes[n]["degree"] == whole_nodes[n]["degree"] for n in nodes)
+        grew = grew or (depth == 2 and len(expected) > len(within(store, kind, ego, 1)))
+    assert depth == 1 or grew, "depth 2 reached no further than depth 1"
+
+
+def test_without_kind_an_ego_network_is_the_egos_own(small_client):
+    _, nodes = ego_answer(small_client, f"ego={CITY}rome")
+    assert {local(n) for n in nodes} == {"rome", "milan", "berlin"}
+    doc, nodes = ego_answer(small_client, "ego=organisation:d&depth=2")
+    assert doc["attributes"]["kind"] == "organisation"
+    assert {local(n): a["hops"] for n, a in nodes.items()} == {"d": 0, "b": 1, "a": 2, "c": 2}
+
+
+def test_an_ego_network_is_cut_from_the_filtered_network(small_client):
+    # In 2012-2014 only p2 and p7 ran: c's partners are a (p2) and e (p2, p7).
+    doc, nodes = ego_answer(small_client, "ego=organisation:c&from=2012&to=2014")
+    assert {local(n) for n in nodes} == {"a", "c", "e"}
+    edges = {tuple(sorted((local(e["source"]), local(e["target"])))): {local(p) for p in e["attributes"]["projects"]} for e in doc["edges"]}
+    assert edges == keep({k: v for k, v in FIXTURE_ORGANISATION_EDGES.items() if set(k) <= {"a", "c", "e"}}, {"p2", "p7"})
+    assert doc["attributes"]["from"] == 2012
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_every_format_serves_the_ego_network(small_client, fmt):
+    """The same nodes and links as the ego network's JSON, in every format, named as the ego's file."""
+    _, nodes = ego_answer(small_client, "ego=organisation:d&depth=2")
+    response = small_client.get(f"/network?ego=organisation:d&depth=2&format={fmt}")
+    assert response.status_code == 200 and response.mimetype == FORMATS[fmt].media_type
+    data = response.get_data()
+    if fmt == "graphml":
+        back = nx.read_graphml(io.BytesIO(data))
+    elif fmt == "gexf":
+        back = nx.read_gexf(io.BytesIO(data))
+    elif fmt == "cytoscape":
+        back = nx.cytoscape_graph(json.loads(data))
+    elif fmt == "json":
+        doc = json.loads(data)
+        back = nx.Graph([(e["source"], e["target"]) for e in doc["edges"]])
+    elif fmt == "csv":
+        back = nx.Graph([(r["source"], r["target"]) for r in csv.DictReader(io.StringIO(data.decode()))])
+    else:
+        rows = list(csv.DictReader(io.StringIO(data.decode())))
+        assert {r["id"]: int(r["hops"]) for r in rows} == {n: a["hops"] for n, a in nodes.items()}
+        return
+    assert set(back.nodes) == set(nodes)
+    assert {tuple(sorted(map(local, e))) for e in back.edges} == {("a", "b"), ("a", "c"), ("b", "c"), ("b", "d")}
+    if fmt in {"graphml", "gexf", "csv"}:
+        assert "around-d-depth-2" in response.headers["Content-Disposition"]
+
+
+@pytest.mark.parametrize("query, status, parameter, words", [
+    (f"ego={ORG}nobody", 404, "ego", "is not a node of the organisation network"),
+    (f"ego={P}p1", 404, "ego", "is not a node"),
+    ("ego=organisation:a&depth=3", 400, "depth", "expected 1 or 2"),
+    ("ego=organisation:a&depth=0", 400, "depth", "expected 1 or 2"),
+    ("depth=2", 400, "depth", "only meaningful with 'ego'"),
+    ("ego=nonsense", 400, "ego", "expected an IRI or a prefixed name"),
+    ("ego=organisation:a&ego=organisation:b", 400, "ego", "more than once"),
+    ("kind=city&ego=organisation:a", 404, "ego", "is not a node of the city network"),
+    ("ego=organisation:f&country=FR", 404, "ego", "has no co-partner in the projects these filters select"),
+])
+@pytest.mark.parametrize("fmt", ["json", "graphml", "html"])
+def test_bad_egos_are_refused_naming_the_parameter(small_client, query, status, parameter, words, fmt):
+    response = small_client.get(f"/network?format={fmt}&{query}")
+    assert response.status_code == status, response.text
+    assert f"parameter '{parameter}'" in response.text and words in response.text
+
+
+def test_ego_option_parsing():
+    from kg.network import ego as E
+
+    assert E.parse(None, None) is None and E.parse("", "") is None
+    assert E.parse("organisation:a", None) == E.Ego(ORG + "a", 1)
+    assert E.parse(f" <{ORG}a> ", "2") == E.Ego(ORG + "a", 2)
+    with pytest.raises(F.OptionError) as e:
+        E.parse("organisation:a", "two")
+    assert e.value.option == "depth"
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The page's address holds its view
+# --------------------------------------------------------------------------------------------------------------
+
+
+def test_the_page_shows_the_filters_of_its_address_and_carries_them_into_its_links(small_client):
+    html = small_client.get("/network?kind=city&programme=programme:programme-one&country=IT&from=2010&to=2014",
+                            headers={"Accept": "text/html"}).text
+    assert f'<option value="{ID}programme/programme-one" selected>' in html
+    assert '<option value="IT" selected>' in html
+    assert '<option value="city" selected>' in html
+    assert re.search(r'<input type="number" name="from"[^>]*value="2010"', html)
+    assert re.search(r'<input type="number" name="to"[^>]*value="2014"', html)
+    downloads = re.findall(r'<li><a href="([^"]+)">(json|graphml|csv)</a></li>', html)
+    assert len(downloads) == 3
+    for href, fmt in downloads:
+        query = parse_qs(urlsplit(unescape(href)).query)
+        assert query == {"kind": ["city"], "programme": [f"{ID}programme/programme-one"], "country": [f"{ID}country/it"],
+                         "from": ["2010"], "to": ["2014"], "format": [fmt]}, href
+
+
+def test_the_year_range_comes_from_the_projects(small, small_client):
+    years = [int(r["y"]) for r in select(small, "SELECT ?y WHERE { GRAPH ?g { ?p ckg:startYear|ckg:endYear ?y } }")]
+    html = small_client.get("/network", headers={"Accept": "text/html"}).text
+    field = re.search(r'<input type="number" name="from"[^>]*>', html)[0]
+    assert f'min="{min(years)}"' in field and f'max="{max(years)}"' in field
+
+
+def test_an_ego_page_names_its_centre_and_offers_depth_and_the_whole_network(small_client):
+    response = small_client.get("/network?ego=organisation:d&depth=2&country=IT", headers={"Accept": "text/html"})
+    assert response.status_code == 200
+    html = response.text
+    assert re.search(r'<h1 id="network-title">Network around <a id="ego-page" href="/id/organisation/d">Org D</a></h1>', html), html[:3000]
+    assert f'<input type="hidden" name="ego" value="{ORG}d">' in html
+    assert '<option value="2" selected>' in html
+    whole = unescape(re.search(r'<a id="whole-network" href="([^"]+)"', html)[1])
+    assert parse_qs(urlsplit(whole).query) == {"kind": ["organisation"], "country": [f"{ID}country/it"]}
+    assert 'data-ego="' + ORG + 'd"' in html
+
+
+def test_organisation_and_city_pages_link_to_the_network_around_them(client, store):
+    org = client.get("/network?format=json").json["nodes"][0]["key"]
+    city = client.get("/network?kind=city&format=json").json["nodes"][0]["key"]
+    for iri, kind in ((org, "organisation"), (city, "city")):
+        html = client.get(iri.replace(str(ID), "/id/"), headers={"Accept": "text/html"}).text
+        link = re.search(r'<p class="network-link"><a href="([^"]+)">([^<]+)</a>', html)
+        assert link, iri
+        assert f"around this {kind}" in link[2]
+        assert parse_qs(urlsplit(unescape(link[1])).query) == {"kind": [kind], "ego": [iri]}
+        answer = client.get(unescape(link[1]) + "&format=json")
+        assert answer.status_code == 200 and answer.json["attributes"]["ego"] == iri
+
+
+@pytest.mark.parametrize("kind", ["organisation", "city"])
+def test_reading_only_the_part_around_an_ego_gives_the_cut_of_the_whole_network(store, kind):
+    """The server reads an unfiltered ego network with look-ups of its part of the network only (kg.network.ego.read);
+    for every node of the real KG and both depths that gives the same file as cutting the whole network."""
+    from kg.network import ego as E
+
+    network, _, _ = read(store, kind)
+    whole = network_graph(network, {}, F.Filters())
+    rows = lambda text: lookup.rows_of(store.query(text))
+    with pytest.raises(E.NotInNetwork):
+        E.read(kind, E.Ego(ORG + "nobody-at-all"), rows)
+    for node in sorted(whole):
+        for depth in (1, 2):
+            ego = E.Ego(node, depth)
+            expected = E.cut(whole, ego)
+            del expected.graph["betweenness_pivots"]
+            assert FORMATS["json"].write(E.graph_around(E.read(kind, ego, rows), ego)) == FORMATS["json"].write(expected), (node, depth)
+
+
+def test_an_ego_that_is_not_an_iri_is_refused_before_any_look_up(small_client):
+    response = small_client.get("/network", query_string={"format": "json", "ego": "http://x.org/a> } DROP ALL {"})
+    assert response.status_code == 400 and "parameter 'ego'" in response.text and "is not an IRI" in response.text

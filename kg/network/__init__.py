@@ -5,6 +5,7 @@ One job per module:
                named graph (edges with their shared projects, per-project filter attributes, node measures);
   lookup       read a network back from a store with one look-up query;
   filters      parse the filter options (programme, fund, country, period) and cut a network down to them;
+  ego          the network around one node, to depth 1 or 2: read with look-ups of its part, or cut from a network;
   measures     degree, weighted degree, betweenness, component and community, with networkx;
   export       GraphML, GEXF, CSV, graphology JSON and Cytoscape JSON, through networkx where it has a writer.
 

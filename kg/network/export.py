@@ -6,7 +6,7 @@ The file formats go through networkx's own writers; the JSON formats are what we
   json       graphology's serialisation format, read by sigma.js and graphology.from()/.import()
   cytoscape  cytoscape.js elements (networkx.cytoscape_data)
   csv        the edge list: source, target, weight, projects, key, source_label, target_label
-  nodes-csv  the node list: id, label, kind, country, city and the measures
+  nodes-csv  the node list: id, label, kind, country, city and the measures (and `hops` in an ego network)
 In the flat formats (GraphML, GEXF, CSV) an edge's shared projects are one string of IRIs separated by spaces;
 attributes with no value (a city's city) are left out rather than written empty.
 """
@@ -96,9 +96,10 @@ def edges_csv(graph: nx.Graph) -> bytes:
 def nodes_csv(graph: nx.Graph) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["id", *NODE_FIELDS])
+    fields = (*NODE_FIELDS, "hops") if "ego" in graph.graph else NODE_FIELDS  # kg.network.ego: distance from the ego
+    writer.writerow(["id", *fields])
     for node, data in graph.nodes(data=True):
-        writer.writerow([node, *("" if data.get(k) is None else data[k] for k in NODE_FIELDS)])
+        writer.writerow([node, *("" if data.get(k) is None else data[k] for k in fields)])
     return out.getvalue().encode("utf-8")
 
 

@@ -60,11 +60,11 @@ def parse(values: dict[str, str | None], vocabulary: Vocabulary) -> Filters:
     given = {k: v for k, v in given.items() if v not in (None, "")}
     programme = fund = country = None
     if "programme" in given:
-        programme = _iri(given["programme"], "programme")
+        programme = iri_option(given["programme"], "programme")
         if programme not in vocabulary.funding:
             raise OptionError("programme", f"{given['programme']!r} is not a funding programme of the KG (a fund, programme or strand)")
     if "fund" in given:
-        fund = _iri(given["fund"], "fund")
+        fund = iri_option(given["fund"], "fund")
         if vocabulary.funding.get(fund) != "Fund":
             raise OptionError("fund", f"{given['fund']!r} is not a fund of the KG (the top level of the funding hierarchy, e.g. programme:erdf)")
     if "country" in given:
@@ -76,7 +76,7 @@ def parse(values: dict[str, str | None], vocabulary: Vocabulary) -> Filters:
     return Filters(programme, fund, country, start, end)
 
 
-def _iri(text: str, option: str) -> str:
+def iri_option(text: str, option: str) -> str:
     """A full IRI (optionally in <>) or a prefixed name of the KG (programme:erdf)."""
     if text.startswith("<") and text.endswith(">"):
         text = text[1:-1]
@@ -95,7 +95,7 @@ def _country(text: str, vocabulary: Vocabulary) -> str:
         if not found:
             raise OptionError("country", f"no country of the KG has the ISO 3166-1 code {code}")
         return found[0]
-    iri = _iri(text, "country")
+    iri = iri_option(text, "country")
     if iri not in vocabulary.countries:
         raise OptionError("country", f"{text!r} is not a country of the KG (give an ISO 3166-1 alpha-2 code or a country IRI)")
     return iri

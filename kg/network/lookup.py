@@ -1,10 +1,13 @@
 """Read a materialised network back from a store with look-up queries, into plain Python values.
 
-Three look-ups, each cached by the server per build:
+Four look-ups of a whole network or its vocabulary, each cached by the server per build:
   network_query     the network's edges with their shared projects, and its nodes with what the exports show
                     about them (label, kind, country, city, the measures of the whole network);
   PROJECTS_QUERY    the filter attributes of every project, needed only when a request filters;
-  VOCABULARY_QUERY  the funding levels and countries a filter may name, with codes and labels.
+  VOCABULARY_QUERY  the funding levels and countries a filter may name, with codes and labels;
+  YEARS_QUERY       the first and last year of the projects' periods, the range a period filter may take;
+and two of a part of a network, for ego networks: edges_query (the edges with an end among given nodes) and
+nodes_query (what network_query says of given nodes).
 Nothing is joined or aggregated beyond one node's own attributes, so the cost grows with the size of the
 network, not of the KG. The same texts run in-process on a KGStore (`kg network`) and in the server's query
 process (Backend.select); the readers take rows of plain strings from either.
@@ -30,19 +33,46 @@ FUNDING_CLASSES = ("Fund", "Programme", "ProgrammeStrand")
 
 def network_query(kind: str) -> str:
     """The edges and nodes of the network of `kind` (organisation or city)."""
-    node_test = "?s a ckg:City ." if kind == "city" else "FILTER NOT EXISTS { ?s a ckg:City }"
     return f"""SELECT ?what ?s ?p ?o WHERE {{
   {{ GRAPH <{NETWORK_GRAPH}> {{ ?s a <{EDGE_CLASS[kind]}> ; ckg:between ?o }} BIND (ckg:between AS ?p) BIND ("edge" AS ?what) }}
   UNION
   {{ GRAPH <{NETWORK_GRAPH}> {{ ?s a <{EDGE_CLASS[kind]}> ; ckg:sharedProject ?o }} BIND (ckg:sharedProject AS ?p) BIND ("edge" AS ?what) }}
   UNION
-  {{ GRAPH <{NETWORK_GRAPH}> {{ ?s ckg:networkDegree ?degree }} {node_test}
+  {_node_pattern(kind)}
+}}"""
+
+
+# Part of a network, for an ego network (kg.network.ego): the work is that of the part, not of the network.
+def edges_query(kind: str, nodes: list[str]) -> str:
+    """The edges of the network of `kind` with an end among `nodes` (IRIs checked by the caller), as network_query
+    gives them."""
+    return f"""SELECT DISTINCT ?what ?s ?p ?o WHERE {{
+  VALUES ?end {{ {" ".join(f"<{n}>" for n in nodes)} }}
+  GRAPH <{NETWORK_GRAPH}> {{
+    ?s ckg:between ?end . ?s a <{EDGE_CLASS[kind]}> .
+    {{ ?s ckg:between ?o BIND (ckg:between AS ?p) }} UNION {{ ?s ckg:sharedProject ?o BIND (ckg:sharedProject AS ?p) }}
+  }}
+  BIND ("edge" AS ?what)
+}}"""
+
+
+def nodes_query(kind: str, nodes: list[str]) -> str:
+    """What network_query gives of `nodes` (IRIs checked by the caller) in the network of `kind`; no rows for one
+    that is not a node of it."""
+    return f"""SELECT ?what ?s ?p ?o WHERE {{
+  VALUES ?s {{ {" ".join(f"<{n}>" for n in nodes)} }}
+  {_node_pattern(kind)}
+}}"""
+
+
+def _node_pattern(kind: str) -> str:
+    node_test = "?s a ckg:City ." if kind == "city" else "FILTER NOT EXISTS { ?s a ckg:City }"
+    return f"""{{ GRAPH <{NETWORK_GRAPH}> {{ ?s ckg:networkDegree ?degree }} {node_test}
      {{ GRAPH <{NETWORK_GRAPH}> {{ ?s ?p ?o }} }}
      UNION {{ ?s ?p ?o . VALUES ?p {{ ckg:country ckg:basedIn }} }}
      UNION {{ ?s rdfs:label ?o . FILTER (LANGMATCHES(LANG(?o), "en")) BIND (rdfs:label AS ?p) }}
      UNION {{ ?s a ?o . FILTER STRSTARTS(STR(?o), STR(ckg:)) BIND (rdf:type AS ?p) }}
-     BIND ("node" AS ?what) }}
-}}"""
+     BIND ("node" AS ?what) }}"""
 
 
 # What the filters test, per project; fetched only when a request filters.
@@ -60,6 +90,12 @@ VOCABULARY_QUERY = f"""SELECT ?s ?p ?o WHERE {{
   UNION
   {{ ?s a ?type ; rdfs:label ?o . VALUES ?type {{ {" ".join(f"ckg:{c}" for c in FUNDING_CLASSES)} ckg:Country }}
      FILTER (LANGMATCHES(LANG(?o), "en")) BIND (rdfs:label AS ?p) }}
+}}"""
+
+
+# The range of years the period filters (from, to) can usefully take.
+YEARS_QUERY = f"""SELECT (MIN(?year) AS ?first) (MAX(?year) AS ?last) WHERE {{
+  GRAPH <{NETWORK_GRAPH}> {{ ?project ckg:startYear|ckg:endYear ?year }}
 }}"""
 
 
@@ -143,6 +179,13 @@ def read_vocabulary(rows) -> Vocabulary:
         elif p == str(CKG.partOfProgramme):
             above[s] = o
     return Vocabulary(funding, countries, labels, above)
+
+
+def read_years(rows) -> tuple[int | None, int | None]:
+    """(first, last) year of the projects' periods; (None, None) when no project has a date."""
+    for first, last in rows:
+        return (None if first is None else int(first), None if last is None else int(last))
+    return (None, None)
 
 
 def _project_attribute(project: Project, p: str, o: str) -> None:

@@ -462,6 +462,16 @@ def test_cli_filters_and_writes_json_to_standard_output(kg_cmd, built_store):
     assert filtered["attributes"]["country"] == f"{ID}country/it"
 
 
+def test_cli_writes_the_ego_network_the_endpoint_gives(kg_cmd, client, built_store):
+    done = kg_cmd("network", "--store", str(built_store), "--format", "json", "--ego", "organisation:cesie", "--depth", "2")
+    assert done.returncode == 0, done.stderr
+    served = client.get(f"/network?format=json&ego={ID}organisation/cesie&depth=2").get_json()
+    written = json.loads(done.stdout)
+    assert {n["key"] for n in written["nodes"]} == {n["key"] for n in served["nodes"]}
+    assert len(written["edges"]) == len(served["edges"]) > 0
+    assert {n["attributes"]["hops"] for n in written["nodes"]} == {0, 1, 2}
+
+
 @pytest.mark.parametrize("args, option", [
     (["--from", "soon"], "--from"),
     (["--programme", "programme:nowhere"], "--programme"),
@@ -471,6 +481,9 @@ def test_cli_filters_and_writes_json_to_standard_output(kg_cmd, built_store):
     (["--format", "csv"], "--output"),
     (["--kind", "project"], "--kind"),
     (["--format", "svg"], "--format"),
+    (["--ego", "organisation:nobody"], "--ego"),
+    (["--depth", "2"], "--depth"),
+    (["--ego", "organisation:cesie", "--depth", "3"], "--depth"),
 ])
 def test_cli_errors_name_the_option_and_exit_2(built_store, args, option):
     done = kg_here("network", "--store", str(built_store), *args)

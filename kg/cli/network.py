@@ -25,6 +25,8 @@ def add_parser(sub) -> None:
     p.add_argument("--country", metavar="IRI|ISO", help="projects with a participant in this country (ISO 3166-1 alpha-2 code or IRI)")
     p.add_argument("--from", dest="start", metavar="YEAR", help="projects that ran in or after YEAR")
     p.add_argument("--to", dest="end", metavar="YEAR", help="projects that ran in or before YEAR")
+    p.add_argument("--ego", metavar="IRI", help="only the network around this organisation or city (IRI or organisation:slug)")
+    p.add_argument("--depth", metavar="1|2", help="with --ego: its co-partners (1, the default) or theirs too (2)")
     p.add_argument("--output", "-o", metavar="PATH", default="-", help="file to write ('-', the default, for standard output; csv needs a PATH)")
     add_store_options(p)
     p.set_defaults(run=run)
@@ -32,6 +34,7 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     from kg.namespaces import NETWORK_GRAPH
+    from kg.network import ego as ego_option
     from kg.network import filters, lookup, network_graph
     from kg.network.export import FORMATS
 
@@ -46,11 +49,17 @@ def run(args) -> int:
             {"programme": args.programme, "fund": args.fund, "country": args.country, "from": args.start, "to": args.end},
             vocabulary,
         )
+        ego = ego_option.parse(args.ego, args.depth)
     except filters.OptionError as e:
         raise InputError(e.message, "--" + e.option) from None
     network = lookup.read_network(args.kind, lookup.rows_of(kg_store.query(lookup.network_query(args.kind))))
     projects = lookup.read_projects(lookup.rows_of(kg_store.query(lookup.PROJECTS_QUERY))) if chosen else {}
     graph = network_graph(network, projects, chosen, build=kg_store.info.id if kg_store.info else None)
+    if ego is not None:  # cut from the network the filters chose, as /network?ego= does
+        try:
+            graph = ego_option.cut(graph, ego)
+        except ego_option.NotInNetwork as e:
+            raise InputError(e.message, "--ego") from None
     if args.format == "csv":
         stem = args.output[: -len(".csv")] if args.output.endswith(".csv") else args.output
         outputs = [(Path(stem + "-edges.csv"), FORMATS["csv"]), (Path(stem + "-nodes.csv"), FORMATS["nodes-csv"])]

@@ -165,3 +165,18 @@ def test_the_description_counts_the_grown_kg(kg_store, grown):
         ox.NamedNode("https://w3id.org/cohesion-kg/dataset"), ox.NamedNode("http://rdfs.org/ns/void#triples"), None)]
     assert stated == [count(kg_store, "?s ?p ?o")]  # the union the endpoint queries, each triple once
     assert stated[0] > 1_000_000
+
+
+def test_the_facet_pages_browse_the_grown_kg(grown, kg_store):
+    """The build's facet tables at scale: a filtered list is what its SPARQL finds in the store, and a programme
+    counts at least what each level under it counts."""
+    from server.app import create_app
+
+    client = create_app({"KG_STORE_PATH": str(grown[0].store), "FOLLOW_INTERVAL": 0}).test_client()
+    data = client.get("/projects.json?programme=erdf&country=it&per_page=10000").get_json()
+    assert data["total"] > 50 and len(data["items"]) == data["total"]
+    assert sorted(r["e"].value for r in kg_store.select(data["sparql"])) == sorted(i["iri"] for i in data["items"])
+    counts = {v["value"]: v["count"] for v in data["facets"]["programme"]}
+    assert all(counts[v["parent"]] >= v["count"] for v in data["facets"]["programme"] if v.get("parent") in counts)
+    page = client.get("/organisations?country=it&from=2015&to=2018", headers={"Accept": "text/html"})
+    assert page.status_code == 200 and 'class="entity"' in page.get_data(as_text=True)

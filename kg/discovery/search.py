@@ -96,6 +96,12 @@ class SearchIndex:
             return []
         return self._hits(self._ranked(folded, kinds, limit, descriptions=False)[:limit], folded)
 
+    def matching(self, q: str, kinds=None, limit: int = 1000) -> list[int]:
+        """The entity ids (entities.id) of the best `limit` matches of `q`, best first: for another list (the facet
+        pages, kg.discovery.facets) to keep only what the text names, in the order search ranks it."""
+        folded = _checked(q, kinds, 1, 0)
+        return [entity for entity, *_ in self._ranked(folded, kinds, limit, True)] if folded else []
+
     def entity(self, iri: str) -> Hit | None:
         row = self.conn.execute("SELECT *, label AS matched FROM entities WHERE iri = ?", (iri,)).fetchone()
         return self._hit(row, EXACT, 100.0) if row is not None else None

@@ -39,3 +39,6 @@ def search_index() -> SearchIndex:
 
 
 from . import search  # noqa: E402,F401  (routes register on bp)
+from . import reconcile  # noqa: E402,F401
+from . import facets  # noqa: E402,F401
+from . import map  # noqa: E402,F401

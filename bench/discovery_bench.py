@@ -210,13 +210,15 @@ def main(argv: list[str] | None = None) -> int:
     where.add_argument("--generate", type=int, metavar="TRIPLES", help="build a generated KG of about this size")
     parser.add_argument("--queries", type=int, default=300, help="queries per class (default %(default)s)")
     parser.add_argument("--seed", type=int, default=15)
+    parser.add_argument("--generated", action="store_true",
+                        help="the --store given is a generated build (its targets and report are the generated KG's)")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
     started = datetime.now(timezone.utc)
     fingerprint = eb.code_fingerprint()
     work = Path(tempfile.mkdtemp(prefix="kg-discovery-bench-"))
-    kind = "generated" if args.generate else "grown"
-    out = args.out or ROOT / "bench" / "results" / ("discovery-search-generated.md" if args.generate else "discovery-search.md")
+    kind = "generated" if args.generate or args.generated else "grown"
+    out = args.out or ROOT / "bench" / "results" / ("discovery-search-generated.md" if kind == "generated" else "discovery-search.md")
     if args.generate:
         link, build_line = generated_build(work, args.generate, args.seed)
     else:

@@ -126,7 +126,15 @@ def test_the_filters_redraw_the_map(map_server, page, offline):
     expected = page.request.get(map_server + "/map.geojson?" + query).json()
     shown = {f["properties"]["iri"] for f in expected["features"] if f["geometry"]["type"] == "Point"}
     assert markers(page) == shown and 0 < len(shown) < len(everything)
-    assert {f"{ID}city/sofia", f"{ID}city/turin", f"{ID}city/paris"} == shown  # CONNECTION's placed cities
+    # AMIF funds CONNECTION alone: its partners' cities that have coordinates (all but Delta, which has none)
+    query = ("PREFIX wgs: <http://www.w3.org/2003/01/geo/wgs84_pos#> SELECT DISTINCT ?city WHERE { "
+             f"?part ckg:inProject <{ID}project/connection> ; ckg:participant/ckg:basedIn ?city . ?city wgs:lat ?lat }}")
+    answer = page.request.get(map_server + "/sparql", params={"query": query},
+                              headers={"Accept": "application/sparql-results+json"}).json()
+    placed = {b["city"]["value"] for b in answer["results"]["bindings"]}
+    assert {f"{ID}city/sofia", f"{ID}city/turin", f"{ID}city/paris", f"{ID}city/thessaloniki"} <= placed
+    assert f"{ID}city/delta" not in placed
+    assert shown == placed
     assert offline == [] and page.console_errors == []
 
 

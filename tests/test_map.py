@@ -1,45 +1,30 @@
 """The map's data and page (/map, /map.geojson, /map/place.json): cities at the coordinates the KG states, lines
 that are the city network's edges, the filters /projects takes, the line cap, and 400s that name the parameter.
 
-The curated KG states no coordinates, so most tests read a build of it with tests/fixtures/map/coordinates.ttl
-beside (the CoNet cities, Turin and Paris, as the URBACT import states them); `mapped_store` is that build, made
-once per session and shared with tests/test_browser_map.py. Expected values come from SPARQL on the same build."""
+The curated KG places its cities (data/places/coordinates.ttl: GeoNames' coordinates for all but Delta, which
+GeoNames lists as a municipality, not a city), so the tests read the session's build of it on disk
+(conftest.disk_store), shared with tests/test_browser_map.py as `mapped_store`. Expected values come from SPARQL
+on the same build."""
 
 from __future__ import annotations
 
-import functools
 import itertools
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
 from kg.namespaces import ID
 
-from .conftest import linked_data, run_kg
-
-COORDINATES = Path(__file__).parent / "fixtures" / "map" / "coordinates.ttl"
 CONET = f"{ID}project/conet"
 CONNECTION = f"{ID}project/connection"
 GEO = "PREFIX geo: <http://www.opengis.net/ont/geosparql#> PREFIX wgs: <http://www.w3.org/2003/01/geo/wgs84_pos#> "
 
 
-@functools.cache
-def _mapped_build(base: Path) -> Path:
-    folder = base / "map-kg"
-    data = linked_data(folder / "data")
-    shutil.copy(COORDINATES, data / "map-coordinates.ttl")
-    link = folder / "store"
-    done = run_kg("build", "--store", str(link), env={"KG_DATA": str(data)})
-    assert done.returncode == 0, done.stdout + done.stderr
-    return link
-
-
 @pytest.fixture(scope="session")
-def mapped_store(tmp_path_factory) -> Path:
-    """The curated KG with coordinates for some cities, built on disk once per session."""
-    return _mapped_build(tmp_path_factory.getbasetemp())
+def mapped_store(disk_store) -> Path:
+    """The curated KG, with its cities' coordinates, built on disk once per session (read it, never build into it)."""
+    return disk_store
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,9 @@ the pattern docs/data-model.md describes for the seeds."""
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import defaultdict
+from decimal import Decimal, InvalidOperation
 from typing import Callable, Iterable
 
 from pyoxigraph import Literal, NamedNode, Quad
@@ -27,7 +29,14 @@ NAMES = {RDFS_LABEL, SKOS_PREF}
 # Properties the shapes allow once per resource: a second value is a disagreement between sources.
 SINGLE = {str(CKG[p]) for p in ("acronym", "startDate", "endDate", "country", "basedIn", "totalBudget",
                                 "euContribution", "inProject", "participant", "partOfProgramme")} | {
-    WGS + "lat", WGS + "long", "http://www.opengis.net/ont/geosparql#hasGeometry"}
+    WGS + "lat", WGS + "long", "http://www.opengis.net/ont/geosparql#hasGeometry",
+    # A geometry is minted from its GeoNames id by the curated data and by URBACT's table alike; where the two
+    # read GeoNames at different times, its point is a disagreement like the city's lat and long.
+    "http://www.opengis.net/ont/geosparql#asWKT"}
+
+HAS_GEOMETRY = "http://www.opengis.net/ont/geosparql#hasGeometry"
+_AS_WKT_NODE = NamedNode("http://www.opengis.net/ont/geosparql#asWKT")
+_POINT = re.compile(r"\s*POINT\s*\(\s*(\S+)\s+(\S+)\s*\)\s*", re.I)
 
 INPROJECT, PARTICIPANT = str(CKG.inProject), str(CKG.participant)
 # Compared as pyoxigraph terms: reading .value off every quad of a few hundred thousand costs seconds.
@@ -103,6 +112,7 @@ def resolve_conflicts(curated: list, imported: dict[str, list[Quad]]) -> dict[st
             if q.predicate in _WATCHED:
                 given[_key(q)].setdefault(q.object, source)
     rank = {source: i for i, source in enumerate(imported)}
+    points = _kept_points(curated, imported, curated_values, given, rank)
     drop: set[tuple] = set()
     extra: dict[str, list[Quad]] = defaultdict(list)
     for key, values in given.items():
@@ -112,9 +122,12 @@ def resolve_conflicts(curated: list, imported: dict[str, list[Quad]]) -> dict[st
         if not distinct or (not kept and len(values) == 1):
             continue
         if not kept:
-            # No curated value: the first source's, preferring a name not written in capitals.
+            # No curated value: the first source's, preferring a name not written in capitals, and for a
+            # latitude or longitude the one of the geometry kept (two organisations that are one keep one point).
             # Within a source, by the value's N-Triples text: the quads come in no particular order.
+            point = points.get(subject, {}).get(predicate)
             ordered = sorted(values, key=lambda v: (_shout(v) if predicate in NAMES else False,
+                                                    point is not None and not _same_number(v, point),
                                                     rank[values[v]], str(v)))
             kept = [ordered[0]]
             distinct = ordered[1:]
@@ -130,6 +143,34 @@ def resolve_conflicts(curated: list, imported: dict[str, list[Quad]]) -> dict[st
     dropped = {(NamedNode(s), NamedNode(p), o) for s, p, o in drop}
     return _rewritten(imported, (lambda source, q: (q.subject, q.predicate, q.object) in dropped) if dropped else None,
                       extra)
+
+
+def _kept_points(curated: list, imported: dict[str, list[Quad]], curated_values: dict, given: dict,
+                 rank: dict) -> dict[str, dict[str, str]]:
+    """For each subject whose sources give it several geometries, the latitude and longitude of the geometry
+    that stays asserted (the curated one, else the first source's), read off its WKT "POINT(long lat)": a
+    subject's lat, long and geometry are one choice, not three."""
+    chosen = {}
+    for (subject, predicate, _), values in given.items():
+        if predicate != HAS_GEOMETRY or (len(values) < 2 and (subject, predicate, None) not in curated_values):
+            continue
+        kept = curated_values.get((subject, predicate, None)) or sorted(values, key=lambda v: (rank[values[v]], str(v)))
+        chosen[kept[0].value] = subject
+    points: dict[str, dict[str, str]] = {}
+    for quads in (curated, *imported.values()):
+        for q in quads:
+            if q.predicate == _AS_WKT_NODE and q.subject.value in chosen:
+                found = _POINT.fullmatch(q.object.value)
+                if found:
+                    points.setdefault(chosen[q.subject.value], {WGS + "long": found.group(1), WGS + "lat": found.group(2)})
+    return points
+
+
+def _same_number(value, text: str) -> bool:
+    try:
+        return Decimal(value.value) == Decimal(text)
+    except (InvalidOperation, AttributeError):
+        return False
 
 
 def _key(q: Quad) -> tuple:

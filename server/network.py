@@ -211,18 +211,7 @@ def _decorate(response: Response) -> Response:
 
 def _page(kind: str, filters: Filters, ego, vocabulary) -> dict:
     """What the page's choosers and links need."""
-    label = lambda iri: vocabulary.labels.get(iri) or iri.rsplit("/", 1)[-1]
-
-    def path(iri: str) -> list[str]:  # labels from the fund down to this level: the chooser's order
-        chain, seen = [], set()
-        while iri is not None and iri not in seen:
-            seen.add(iri)
-            chain.insert(0, label(iri))
-            iri = vocabulary.above.get(iri)
-        return chain
-
-    programmes = sorted(((iri, level, len(path(iri)) - 1) for iri, level in vocabulary.funding.items()), key=lambda item: path(item[0]))
-    countries = sorted(vocabulary.countries.items(), key=lambda item: label(item[0]))
+    choosers = vocabulary.choosers()
     current = {"kind": kind, **filters.as_dict(), **(ego.as_dict() if ego else {})}
     build = current_app.config["KG_BACKEND"].build_id
     first, last = _kept((build, "years"), lambda: lookup.read_years(_rows(lookup.YEARS_QUERY, ("first", "last"))))
@@ -230,9 +219,9 @@ def _page(kind: str, filters: Filters, ego, vocabulary) -> dict:
         "kind": kind,
         "kinds": KINDS,
         "filters": filters.as_dict(),
-        "programmes": [{"iri": iri, "label": label(iri), "depth": depth} for iri, level, depth in programmes],
-        "funds": [{"iri": iri, "label": label(iri)} for iri, level, depth in programmes if level == "Fund"],
-        "countries": [{"iri": iri, "code": code, "label": label(iri)} for iri, code in countries],
+        "programmes": choosers["programmes"],
+        "funds": [p for p in choosers["programmes"] if p["level"] == "Fund"],
+        "countries": choosers["countries"],
         "downloads": [(name, {**current, "format": name}) for name in FORMATS],
         "ego": ego,
         "ego_page": (local_path(ego.iri) or ego.iri) if ego else None,

@@ -124,6 +124,27 @@ class Vocabulary:
     labels: dict[str, str]  # English labels of funding levels and countries, for choosers
     above: dict[str, str] = field(default_factory=dict)  # funding level -> the level directly above it
 
+    def label(self, iri: str) -> str:
+        return self.labels.get(iri) or iri.rsplit("/", 1)[-1]
+
+    def path(self, iri: str) -> list[str]:
+        """The labels from the fund down to this funding level: the order of a programme chooser."""
+        chain, seen = [], set()
+        while iri is not None and iri not in seen:
+            seen.add(iri)
+            chain.insert(0, self.label(iri))
+            iri = self.above.get(iri)
+        return chain
+
+    def choosers(self) -> dict[str, list[dict]]:
+        """The funding levels in the hierarchy's order with their depth and class, and the countries by name: what
+        a page's filter choosers list."""
+        programmes = [{"iri": iri, "label": self.label(iri), "depth": len(self.path(iri)) - 1, "level": level}
+                      for iri, level in sorted(self.funding.items(), key=lambda item: self.path(item[0]))]
+        countries = [{"iri": iri, "code": code, "label": self.label(iri)}
+                     for iri, code in sorted(self.countries.items(), key=lambda item: self.label(item[0]))]
+        return {"programmes": programmes, "countries": countries}
+
 
 # Each reader takes rows of plain strings, in the order of the query's variables.
 def rows_of(solutions) -> list[tuple]:

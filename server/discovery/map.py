@@ -38,9 +38,10 @@ from urllib.parse import urlencode
 
 from flask import Response, current_app, jsonify, render_template, request, url_for
 
-from kg.namespaces import ID, PREFIXES
+from kg.namespaces import ID
 from kg.network import lookup
 from kg.network import filters as network_filters
+from kg.network.filters import OptionError, iri_option
 from kg.network.materialise import Sources, co_participations
 
 from ..http import etag, negotiation
@@ -146,7 +147,7 @@ def map_page():
         return _vary(error_response(e.status, e.message))
     cfg = current_app.config
     page = render_template(
-        "map.html", selection=selection, most_lines=MOST_LINES, **_choosers(vocabulary),
+        "map.html", selection=selection, most_lines=MOST_LINES, **vocabulary.choosers(),
         project_label=project_label, project_page=href(selection.project) if selection.project else None,
         whole_url=url_for("discovery.map_page") + _query(replace(selection, project=None).args()),
         geojson_url=url_for("discovery.map_geojson") + _query(selection.args()),
@@ -245,18 +246,15 @@ def _selection(extra: tuple[str, ...] = ()) -> Selection:
 
 
 def _iri(text: str, kind: str) -> str:
-    """A value as /projects takes it (a key: urbact-ii, conet), a prefixed name (programme:urbact-ii) or an IRI."""
-    if text.startswith("<") and text.endswith(">"):
-        text = text[1:-1]
-    if re.match(r"^[a-z][a-z0-9+.-]*://", text, re.I):
-        return text
-    prefix, colon, local = text.partition(":")
-    if colon and prefix in PREFIXES:
-        return PREFIXES[prefix] + local
-    if not colon and re.fullmatch(r"[\w.-]+", text):
+    """A value as /projects takes it (a key: urbact-ii, conet), or as /network takes it (an IRI or a prefixed name:
+    programme:urbact-ii)."""
+    if ":" not in text and re.fullmatch(r"[\w.-]+", text):
         return f"{ID}{kind}/{text}"
-    raise MapError(400, f"parameter {kind!r}: expected a key such as {'conet' if kind == 'project' else 'urbact-ii' if kind == 'programme' else 'it'}, "
-                        f"a prefixed name or an IRI, not {text!r}")
+    try:
+        return iri_option(text, kind)
+    except OptionError:
+        raise MapError(400, f"parameter {kind!r}: expected a key such as {'conet' if kind == 'project' else 'urbact-ii' if kind == 'programme' else 'it'}, "
+                            f"a prefixed name or an IRI, not {text!r}") from None
 
 
 def _checked(name: str, normalise, vocabulary) -> tuple[str, ...]:
@@ -475,24 +473,3 @@ def _place_details(iri: str, selection: Selection) -> dict:
 def _label(table: dict[str, Place], iri: str) -> str:
     found = table.get(iri)
     return found.label if found is not None else iri.rsplit("/", 1)[-1]
-
-
-# -- the page's choosers
-
-
-def _choosers(vocabulary: lookup.Vocabulary) -> dict:
-    label = lambda iri: vocabulary.labels.get(iri) or iri.rsplit("/", 1)[-1]
-
-    def path(iri: str) -> list[str]:  # labels from the fund down to this level: the chooser's order
-        chain, seen = [], set()
-        while iri is not None and iri not in seen:
-            seen.add(iri)
-            chain.insert(0, label(iri))
-            iri = vocabulary.above.get(iri)
-        return chain
-
-    programmes = sorted(vocabulary.funding, key=path)
-    return {
-        "programmes": [{"iri": iri, "label": label(iri), "depth": len(path(iri)) - 1} for iri in programmes],
-        "countries": [{"iri": iri, "code": code, "label": label(iri)} for iri, code in sorted(vocabulary.countries.items(), key=lambda kv: label(kv[0]))],
-    }

@@ -29,6 +29,7 @@ from kg.namespaces import BASE
 
 from ..http import negotiation
 from ..http.negotiation import Form
+from ..http.parameters import BadParameter, whole_number
 from ..http.responses import plain_text
 from ..pages.describe import NotAnIRI, fill
 from ..pages.iris import local_path
@@ -469,16 +470,10 @@ def _suggest_args() -> tuple[str, int, int]:
 
 
 def _int_arg(name: str, default: int, low: int, high: int) -> int:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
     try:
-        value = int(raw)
-    except ValueError:
-        raise Refused(f"{name}: {raw!r} is not a whole number") from None
-    if not low <= value <= high:
-        raise Refused(f"{name}: must be between {low} and {high}, not {value}")
-    return value
+        return whole_number(name, default, low, high)
+    except BadParameter as e:
+        raise Refused(str(e)) from None
 
 
 def _begins(prefix: str, *names: str) -> bool:

@@ -19,6 +19,7 @@ from kg.errors import InputError
 
 from ..http import etag, negotiation
 from ..http.negotiation import HTML, Form
+from ..http.parameters import BadParameter, whole_number
 from ..pages import i18n
 from ..pages.errors import common, error_response
 from ..pages.iris import href
@@ -42,16 +43,10 @@ def _kinds() -> list[str]:
 
 
 def _integer(name: str, default: int, lowest: int, highest: int) -> int:
-    text = request.args.get(name)
-    if text is None or text == "":
-        return default
     try:
-        value = int(text)
-    except ValueError:
-        raise ParameterError(f"parameter {name}: {text!r} is not a whole number") from None
-    if not lowest <= value <= highest:
-        raise ParameterError(f"parameter {name}: {value} is outside {lowest}..{highest}")
-    return value
+        return whole_number(name, default, lowest, highest)
+    except BadParameter as e:
+        raise ParameterError(f"parameter {e}") from None
 
 
 def _problem(status: int, message: str, json_wanted: bool) -> Response:

@@ -244,7 +244,8 @@ def _json(data, version: str, negotiated: bool = True) -> Response:
         if not _CALLBACK.fullmatch(callback):
             raise Refused(f"callback: {callback!r} is not a JavaScript function name")
         return Response(f"{callback}({body});", content_type="application/javascript; charset=utf-8")
-    media = V10_MEDIA if version == V10 and negotiated and request.accept_mimetypes[V10_MEDIA] else "application/json"
+    # A 1.0 answer chosen by Accept (_version) names its media type; the 1.0 routes of their own answer plain JSON.
+    media = V10_MEDIA if version == V10 and negotiated else "application/json"
     return Response(body, content_type=f"{media}; charset=utf-8")
 
 

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
+import struct
 import subprocess
 import sys
 import time
@@ -59,6 +61,10 @@ def remote(request):
     return server, request.param, output
 
 
+WKT_LITERAL = "http://www.opengis.net/ont/geosparql#wktLiteral"
+VIRTUOSO_GEOMETRY = "http://www.openlinksw.com/schemas/virtrdf#Geometry"
+
+
 def _term(term):
     if term is None or isinstance(term, ox.BlankNode):
         return None if term is None else "_:b"  # labels are the store's own
@@ -68,6 +74,11 @@ def _term(term):
             return ("number", float(f"{float(term.value):.5g}"))
         if ", " in term.value:  # GROUP_CONCAT: in no particular order, in any store
             return ("list", tuple(sorted(term.value.split(", "))), term.language)
+        if term.datatype.value in (WKT_LITERAL, VIRTUOSO_GEOMETRY):
+            # Virtuoso keeps a geo:wktLiteral as its own geometry type, its numbers as single floats
+            # (POINT(13.3636 38.1166) comes back as POINT(13.363599777222 38.116600036621)^^virtrdf:Geometry).
+            single = lambda x: struct.unpack("f", struct.pack("f", float(x)))[0]  # as Virtuoso keeps it
+            return ("point", tuple(round(single(x), 6) for x in re.findall(r"-?[0-9.]+", term.value)))
     return str(term)
 
 

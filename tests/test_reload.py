@@ -49,9 +49,13 @@ def _ask(base: str) -> tuple[bool, str]:
 def _wait_for_build(base: str, build: str, seconds: float = 20) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        # Both workers must have moved: ask often enough that each one sees requests.
-        if all(requests.get(base + "/health", timeout=10).json()["build"] == build for _ in range(6)):
-            return
+        # Both workers must have moved: ask often enough that each one sees requests. While granian replaces the
+        # only worker of a reload (SIGHUP), a connection may be refused for a moment: ask again.
+        try:
+            if all(requests.get(base + "/health", timeout=10).json()["build"] == build for _ in range(6)):
+                return
+        except requests.ConnectionError:
+            pass
         time.sleep(0.2)
     raise AssertionError(f"the server did not move to build {build}")
 

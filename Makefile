@@ -30,8 +30,10 @@ build: setup
 run: build
 	$(BIN)/kg serve --host $(HOST) --port $(PORT)
 
+# One pytest worker per CPU, each test file on one worker: a file's module fixtures (the grown KG's import and
+# build, the servers a file starts) are made once, and the session's builds once per worker.
 test: setup
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
 clean:
 	rm -rf $(VENV) var .pytest_cache $(WEB)/node_modules

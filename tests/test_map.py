@@ -285,3 +285,29 @@ def test_a_popup_needs_a_city_or_an_organisation(mapped):
     assert "parameter 'iri'" in mapped.get("/map/place.json").get_json()["error"]
     response = mapped.get("/map/place.json", query_string={"iri": CONET})
     assert response.status_code == 404 and "not a city or an organisation" in response.get_json()["error"]
+
+
+def test_the_other_facets_of_the_project_list_filter_the_map(mapped, mapped_app):
+    """city, theme, SDG and role: the map keeps exactly the projects /projects lists for them, and the list links
+    to that map."""
+    listing = mapped.get("/projects.json").get_json()
+    tried = 0
+    for name in ("city", "theme", "sdg", "role"):
+        values = [v for v in listing["facets"].get(name, []) if 0 < v["count"] < listing["total"]]
+        if not values:
+            continue
+        key = values[0]["value"]
+        chosen = mapped.get("/projects.json", query_string={name: key, "per_page": 100}).get_json()
+        projects = {item["iri"] for item in chosen["items"]}
+        collection = mapped.get("/map.geojson", query_string={name: key}).get_json()
+        check_geojson(collection)
+        assert collection["counts"]["projects"] == len(projects) == chosen["total"], name
+        taking_part = partner_cities(mapped_app, "VALUES ?project { " + " ".join(f"<{p}>" for p in projects) + " }")
+        assert set(points(collection)) == taking_part & set(placed_cities(mapped_app)), name
+        page = mapped.get("/projects", query_string={name: key}, headers={"Accept": "text/html"}).get_data(as_text=True)
+        assert f'id="show-map" href="/map?{name}={key}"' in page
+        tried += 1
+    assert tried >= 3
+    bad = mapped.get("/map.geojson?theme=a&theme=b&role=")
+    assert bad.status_code == 200  # values the KG lacks select nothing, as on /projects
+    assert bad.get_json()["counts"]["projects"] == 0

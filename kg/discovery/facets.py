@@ -421,11 +421,10 @@ class FacetIndex:
         order = {f: {v: i for i, v in enumerate(sorted(found, key=lambda v: (found[v][0].casefold(), v)))} for f, found in terms.items()}
         return Postings(entities, {f: {v: frozenset(ids) for v, ids in by.items()} for f, by in values.items()}, dict(terms), size, order)
 
-    def page(self, query: Query, max_values: int = MAX_VALUES) -> Page:
+    def chosen(self, query: Query, terms: dict[str, dict[str, Term]], hits: list[int] | None) -> dict[str, set[int]]:
+        """facet (or year, q) -> the entities its filter leaves; their intersection is what the query selects."""
         postings = self.postings(query.kind)
-        terms = self.resolve(query)
-        hits = self._hits(query)
-        chosen: dict[str, frozenset[int] | set[int]] = {}  # facet (or year, q) -> the entities its filter leaves
+        chosen: dict[str, frozenset[int] | set[int]] = {}
         for name, _ in query.filters:
             found = postings.values.get(name, {})
             chosen[name] = set().union(*(found.get(t.value, ()) for t in terms[name].values() if t.value is not None))
@@ -434,6 +433,20 @@ class FacetIndex:
             chosen[YEAR] = set().union(*(ids for year, ids in postings.values.get(YEAR, {}).items() if low <= year <= high))
         if hits is not None:
             chosen["q"] = set(hits)
+        return chosen
+
+    def matching_iris(self, query: Query) -> set[str]:
+        """The IRIs of every entity the query selects (all its pages): what another view (the map) filters by."""
+        chosen = self.chosen(query, self.resolve(query), self._hits(query))
+        ids = _intersection(chosen.values(), self.postings(query.kind).entities)
+        return {r[0] for r in self.conn.execute("SELECT iri FROM entities WHERE id IN (SELECT value FROM json_each(?))",
+                                                (json.dumps(sorted(ids)),))}
+
+    def page(self, query: Query, max_values: int = MAX_VALUES) -> Page:
+        postings = self.postings(query.kind)
+        terms = self.resolve(query)
+        hits = self._hits(query)
+        chosen = self.chosen(query, terms, hits)
         matching = _intersection(chosen.values(), postings.entities)
         page = Page(query, len(matching), self._items(query, matching, hits, len(chosen) > 0), {})
         hit_iris = None

@@ -125,6 +125,10 @@ def _links(page: facets.Page, view: str) -> dict[str, str]:
     query = page.query
     links = {"html": _url(view, query), "json": _url(view, query, "json"), "csv": _url(view, query, "csv"),
              "sparql": url_for("sparql.sparql") + "#" + urlencode({"query": page.sparql}, quote_via=quote)}
+    if query.kind == "project" and not query.q:  # the map takes the project facets by the same names
+        pairs = [(name, key) for name, keys in query.filters for key in keys]
+        pairs += [(name, str(year)) for name, year in (("from", query.start), ("to", query.end)) if year is not None]
+        links["map"] = url_for("discovery.map_page") + ("?" + urlencode(pairs) if pairs else "")
     if query.page > 1:
         links["prev"] = _url(view, query, page=query.page - 1 if query.page > 2 else None)
     if query.page < page.pages:

@@ -12,6 +12,7 @@ GET /map/place.json?iri=&...                              a city's (or organisat
 
   programme  a funding level (key such as urbact-ii, prefixed name or IRI) or one below it; repeat for either
   country    a participant's country (ISO 3166-1 alpha-2 code or IRI); repeat for either
+  city, theme, sdg, role   the facets of /projects (a key or an IRI); repeat for either
   from, to   projects whose period overlaps these years
   project    one project (key such as conet, prefixed name or IRI): its partners' cities and the lines among them
   lines      the most lines drawn, strongest first (default 1000, 0-50000); how many were left out is said
@@ -38,6 +39,8 @@ from urllib.parse import urlencode
 
 from flask import Response, current_app, jsonify, render_template, request, url_for
 
+from kg.discovery import facets
+from kg.errors import InputError
 from kg.namespaces import ID
 from kg.network import lookup
 from kg.network import filters as network_filters
@@ -55,8 +58,10 @@ from . import NoIndex, bp, search_index
 
 GEOJSON = "application/geo+json"
 FORMS = [Form("html", HTML), Form("geojson", GEOJSON), Form("geojson", "application/json")]
-PARAMETERS = ("programme", "country", "from", "to", "project", "lines")
-REPEATABLE = ("programme", "country")
+# The project facets of /projects that the network's filters do not test, read from the facet tables.
+FACET_FILTERS = ("city", "theme", "sdg", "role")
+PARAMETERS = ("programme", "country", *FACET_FILTERS, "from", "to", "project", "lines")
+REPEATABLE = ("programme", "country", *FACET_FILTERS)
 DEFAULT_LINES, MOST_LINES = 1000, 50_000
 MOST_LISTED = 100  # organisations or projects one popup lists; the rest are counted
 # Under /vendor: country shapes (TopoJSON), coarse for a continent, fine (small countries too) once zoomed in.
@@ -85,9 +90,10 @@ class Selection:
     end: int | None = None
     project: str | None = None
     lines: int = DEFAULT_LINES
+    facets: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (facet, its keys or IRIs), as kg.discovery.facets.Query holds them
 
     def filtered(self) -> bool:
-        return bool(self.programmes or self.countries or self.start is not None or self.end is not None)
+        return bool(self.programmes or self.countries or self.facets or self.start is not None or self.end is not None)
 
     def args(self, lines: bool = True) -> list[tuple[str, str]]:
         """The query string that asks for this selection again, in a stable order."""
@@ -242,7 +248,11 @@ def _selection(extra: tuple[str, ...] = ()) -> Selection:
         if not re.fullmatch(r"[0-9]{1,6}", lines_text) or int(lines_text) > MOST_LINES:
             raise MapError(400, f"parameter 'lines': expected a whole number from 0 to {MOST_LINES}, not {lines_text!r}")
         lines = int(lines_text)
-    return Selection(programmes, countries, period.start, period.end, project, lines)
+    try:
+        chosen = facets.parse("project", [(name, value) for name in FACET_FILTERS for value in request.args.getlist(name)])
+    except InputError as e:
+        raise MapError(400, e.message) from None
+    return Selection(programmes, countries, period.start, period.end, project, lines, chosen.filters)
 
 
 def _iri(text: str, kind: str) -> str:
@@ -348,6 +358,10 @@ def _selected_projects(selection: Selection) -> set[str]:
     for alternatives in tests:
         if alternatives:
             projects &= set().union(*(network_filters.selected(attributes, f) for f in alternatives))
+    if selection.facets:  # the same projects /projects lists for these facets
+        build = current_app.config["KG_BACKEND"].build_id
+        reader = facets.FacetIndex(search_index(), keep=lambda key, make, weigh: app_cache().get_or_make(("facets", build, *key), make, weigh))
+        projects &= reader.matching_iris(facets.Query("project", selection.facets))
     return projects
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
-from threading import Lock
 
 from flask import Response, current_app, redirect, render_template, request, send_file
 from werkzeug.urls import iri_to_uri
@@ -29,7 +28,7 @@ from kg.queries.run import GRAPH_FORMATS
 
 from ..http.responses import plain_text
 from ..http import etag, negotiation
-from ..http.cache import app_cache
+from ..http.cache import app_cache, per_build
 from ..http.negotiation import HTML, Form, UnknownFormat
 from ..sparql.backend import BackendError
 from . import bp
@@ -52,19 +51,8 @@ class Published:
     pages: list[str]
 
 
-_reading = Lock()
-EXTENSION = "kg-published"  # in app.extensions: (build id, Published)
-
-
 def published() -> Published:
-    backend = current_app.config["KG_BACKEND"]
-    found = current_app.extensions.get(EXTENSION)
-    if found is None or found[0] != backend.build_id:
-        with _reading:  # one reader per worker; the others wait for what it read
-            found = current_app.extensions.get(EXTENSION)
-            if found is None or found[0] != backend.build_id:
-                found = current_app.extensions[EXTENSION] = (backend.build_id, _read(backend))
-    return found[1]
+    return per_build("published", _read)
 
 
 def _read(backend) -> Published:

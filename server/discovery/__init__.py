@@ -4,17 +4,15 @@
 
 from __future__ import annotations
 
-import threading
-
 from flask import Blueprint, current_app
 
 from kg.discovery import index as discovery_index
+from kg.discovery.facets import FacetIndex
 from kg.discovery.search import SearchIndex
 
-bp = Blueprint("discovery", __name__)
+from ..http.cache import app_cache, per_build
 
-EXTENSION = "kg-discovery"  # in app.extensions: (build id, SearchIndex or None)
-_opening = threading.Lock()
+bp = Blueprint("discovery", __name__)
 
 
 class NoIndex(Exception):
@@ -23,19 +21,24 @@ class NoIndex(Exception):
 
 def search_index() -> SearchIndex:
     """The discovery index of the build this app serves now; NoIndex when it has none."""
-    backend = current_app.config["KG_BACKEND"]
-    found = current_app.extensions.get(EXTENSION)
-    if found is None or found[0] != backend.build_id:
-        with _opening:
-            found = current_app.extensions.get(EXTENSION)
-            if found is None or found[0] != backend.build_id:
-                path = discovery_index.path_in(backend.folder) if backend.folder is not None else None
-                opened = SearchIndex(path) if path is not None and path.is_file() else None
-                found = current_app.extensions[EXTENSION] = (backend.build_id, opened)
-    if found[1] is None:
+    found = per_build("discovery-index", _open)
+    if found is None:
         raise NoIndex("this build has no discovery index: it was sent to a SPARQL server, or made before search "
                       "existed; `kg build` writes one")
-    return found[1]
+    return found
+
+
+def facet_index() -> FacetIndex:
+    """The facet tables of the build this app serves now, what is read of them kept in the app's cache per build;
+    NoIndex when the build has no discovery index."""
+    index = search_index()
+    build = current_app.config["KG_BACKEND"].build_id
+    return FacetIndex(index, keep=lambda key, make, weigh: app_cache().get_or_make(("facets", build, *key), make, weigh))
+
+
+def _open(backend) -> SearchIndex | None:
+    path = discovery_index.path_in(backend.folder) if backend.folder is not None else None
+    return SearchIndex(path) if path is not None and path.is_file() else None
 
 
 from . import search  # noqa: E402,F401  (routes register on bp)

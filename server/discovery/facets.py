@@ -16,18 +16,17 @@ import io
 import json
 from urllib.parse import quote, urlencode
 
-from flask import Response, current_app, render_template, request, url_for
+from flask import Response, render_template, request, url_for
 
 from kg.discovery import facets
 from kg.errors import InputError
 
 from ..http import etag, negotiation
-from ..http.cache import app_cache
 from ..http.negotiation import HTML, Form, UnknownFormat
 from ..http.pages_headers import fixed_form
 from ..http.responses import plain_text
 from ..pages.iris import href
-from . import NoIndex, bp, search_index
+from . import NoIndex, bp, facet_index
 
 VIEWS = {path: kind for kind, path in facets.PATHS.items()}  # projects -> project, ...
 FORMS = [Form("html", HTML), Form("json", "application/json"), Form("csv", "text/csv")]
@@ -69,11 +68,9 @@ def facet_list(view: str, ext: str | None = None):
     if etag.unchanged(tag):
         return _vary(etag.not_modified(tag), ext)
     try:
-        index = search_index()
+        reader = facet_index()
     except NoIndex as e:
         raise FacetError(503, str(e)) from None
-    build = current_app.config["KG_BACKEND"].build_id
-    reader = facets.FacetIndex(index, keep=lambda key, make, weigh: app_cache().get_or_make(("facets", build, *key), make, weigh))
     try:
         page = reader.page(query)
     except InputError as e:

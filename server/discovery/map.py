@@ -54,7 +54,7 @@ from ..pages import i18n
 from ..pages.errors import common, error_response
 from ..pages.iris import href
 from ..sparql.backend import BackendError
-from . import NoIndex, bp, search_index
+from . import NoIndex, bp, facet_index, search_index
 
 GEOJSON = "application/geo+json"
 FORMS = [Form("html", HTML), Form("geojson", GEOJSON), Form("geojson", "application/json")]
@@ -359,9 +359,7 @@ def _selected_projects(selection: Selection) -> set[str]:
         if alternatives:
             projects &= set().union(*(network_filters.selected(attributes, f) for f in alternatives))
     if selection.facets:  # the same projects /projects lists for these facets
-        build = current_app.config["KG_BACKEND"].build_id
-        reader = facets.FacetIndex(search_index(), keep=lambda key, make, weigh: app_cache().get_or_make(("facets", build, *key), make, weigh))
-        projects &= reader.matching_iris(facets.Query("project", selection.facets))
+        projects &= facet_index().matching_iris(facets.Query("project", selection.facets))
     return projects
 
 

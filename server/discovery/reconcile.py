@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from dataclasses import dataclass
 
 from flask import Response, current_app, redirect, render_template_string, request, url_for
@@ -28,6 +27,7 @@ from kg.errors import InputError
 from kg.namespaces import BASE
 
 from ..http import negotiation
+from ..http.cache import per_build
 from ..http.negotiation import Form
 from ..http.parameters import BadParameter, whole_number
 from ..http.responses import plain_text
@@ -42,8 +42,6 @@ VERSIONS = [Form(V02, "application/json"), Form(V10, V10_MEDIA)]  # ties (*/*) g
 BATCH_SIZE = 100  # queries in one batch; more is a 413, as the 1.0 draft allows
 MAX_EXTEND_IDS = 500
 PREVIEW = {"width": 420, "height": 200}
-EXTENSION = "kg-reconcile"  # in app.extensions: (the SearchIndex it was made for, Reconciler)
-_making = threading.Lock()
 _CALLBACK = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*")
 
 CKG = BASE + "ontology/"
@@ -126,7 +124,7 @@ def suggest_entity():
     def answer():
         prefix, limit, offset = _suggest_args()
         kinds = _kinds(request.args.getlist("type"), "type")
-        index = _index()
+        index = search_index()
         if prefix.strip().startswith(BASE):
             hit = index.entity(prefix.strip())
             hits = [hit] if hit is not None and (not kinds or hit.kind in kinds) else []
@@ -182,7 +180,7 @@ def view():
     def answer():
         iri = request.args.get("id", "")
         path = local_path(iri)
-        if path is None or _index().entity(iri) is None:
+        if path is None or search_index().entity(iri) is None:
             raise Refused(f"id: {iri!r} is not the IRI of an entity of this KG", 404)
         return redirect(path, 303)
     return _answered(answer)
@@ -311,20 +309,9 @@ def _manifest(version: str) -> dict:
 
 # --- Matching ---------------------------------------------------------------------------------------------------
 
-def _index():
-    return search_index()
-
-
 def _reconciler() -> Reconciler:
     """The matcher of the index being served, made once per build (it reads the index's vocabulary once)."""
-    index = search_index()
-    found = current_app.extensions.get(EXTENSION)
-    if found is None or found[0] is not index:
-        with _making:
-            found = current_app.extensions.get(EXTENSION)
-            if found is None or found[0] is not index:
-                found = current_app.extensions[EXTENSION] = (index, Reconciler(index))
-    return found[1]
+    return per_build("reconciler", lambda backend: Reconciler(search_index()))
 
 
 def _batch_02(queries) -> dict:
@@ -493,7 +480,7 @@ def _suggested(hit) -> dict:
 def _entity(iri: str):
     if not iri:
         raise Refused("id: the IRI of an entity is required")
-    hit = _index().entity(iri)
+    hit = search_index().entity(iri)
     if hit is None:
         raise Refused(f"id: {iri!r} is not an entity this service knows", 404)
     return hit
@@ -519,7 +506,7 @@ p{margin:.25rem 0}.kind{color:#555}</style></head><body>{% endif %}
 
 
 def _preview_html(hit, fragment: bool = False) -> str:
-    names = [n for n, _ in _index().names(hit.iri) if n != hit.label]
+    names = [n for n, _ in search_index().names(hit.iri) if n != hit.label]
     others = ", ".join(dict.fromkeys(names))
     place = ", ".join(x for x in (hit.city_label if hit.kind != "city" else None, hit.country_label) if x)
     page = url_for("discovery.view", id=hit.iri, _external=True)

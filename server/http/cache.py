@@ -61,6 +61,24 @@ class Cache:
             self.used = 0
 
 
+_making: dict[str, Lock] = {}
+
+
+def per_build(name: str, make: Callable[[object], object]):
+    """What `make(backend)` gives for the build the app serves now, kept in the app until it serves another: the
+    few things every request of a concern reads (what the build published, its discovery index), outside the byte
+    budget so that they are never pushed out. One maker per worker and name; the others wait for what it made."""
+    backend = current_app.config["KG_BACKEND"]
+    key = "kg-per-build-" + name  # in app.extensions: (build id, value)
+    found = current_app.extensions.get(key)
+    if found is None or found[0] != backend.build_id:
+        with _making.setdefault(name, Lock()):
+            found = current_app.extensions.get(key)
+            if found is None or found[0] != backend.build_id:
+                found = current_app.extensions[key] = (backend.build_id, make(backend))
+    return found[1]
+
+
 def app_cache() -> Cache:
     """The cache of the app handling this request (made by create_app)."""
     return current_app.extensions[EXTENSION]

@@ -1,4 +1,4 @@
-"""The findable entities of a built KG, read with a few SELECTs: each one's kind, label, names in every language,
+"""The findable entities of a built KG, read off its store's quads: each one's kind, label, names in every language,
 description, country, city, coordinates and weight (how many participations it has, which breaks ties in
 search), written into the discovery index's `entities` and `names` tables."""
 
@@ -21,8 +21,8 @@ KIND_CLASSES = {
 NAME_PROPERTIES = ("rdfs:label", "skos:prefLabel", "dct:title", "ckg:acronym", "ckg:nativeName", "schema:alternateName",
                    "dct:alternative", "skos:altLabel")
 DESCRIPTION_PROPERTIES = ("dct:description", "ckg:objective", "rdfs:comment")
-LANGUAGES = ("en", "", "it")
-GEO = "http://www.w3.org/2003/01/geo/wgs84_pos#"  # a label in the first of these a thing has is its label; else any
+LANGUAGES = ("en", "", "it")  # a label in the first of these a thing has is its label; else any
+GEO = "http://www.w3.org/2003/01/geo/wgs84_pos#"
 
 SCHEMA = """
 CREATE TABLE entities (
@@ -152,17 +152,15 @@ def _float(term) -> float | None:
 def write(conn: sqlite3.Connection, records: list[Record]) -> dict[str, int]:
     """Fill the `entities` and `names` tables; returns {iri: row id}."""
     conn.executescript(SCHEMA)
-    by_iri = {r.iri: r for r in records}
+    labels = {r.iri: r.label() for r in records}
     ids = {}
     for number, record in enumerate(sorted(records, key=lambda r: r.iri), start=1):
         ids[record.iri] = number
-        city = by_iri.get(record.city)
+        label = labels[record.iri]
         description = record.description[:1000] if record.description else None
         conn.execute("INSERT INTO entities VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                     (number, record.iri, record.kind, record.label(), description, record.country,
-                      record.country_label, record.city,
-                      city.label() if city is not None else None, record.lat, record.long, record.weight))
-        label = record.label()
+                     (number, record.iri, record.kind, label, description, record.country, record.country_label,
+                      record.city, labels.get(record.city), record.lat, record.long, record.weight))
         seen = set()
         for name, lang, _ in record.names or [(label, "", 0)]:
             folded = fold(name)

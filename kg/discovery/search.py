@@ -9,7 +9,9 @@ finds Malmö and "torino" finds Turin by its Italian name."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
+import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -67,8 +69,6 @@ class SearchIndex:
         if not self.path.is_file():
             raise FileNotFoundError(f"no discovery index at {self.path}: the build predates search; run `kg build`")
         self._uri = f"file:{self.path}?mode=ro&immutable=1"
-        import threading
-
         self._local = threading.local()
 
     @property
@@ -159,12 +159,8 @@ class SearchIndex:
         return [(entity, rank, main, score) for entity, (rank, main, score) in order[:limit]]
 
     def _weights(self, ids: list[int]) -> dict[int, int]:
-        found = {}
-        for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
-            marks = ",".join("?" * len(chunk))
-            found.update(self.conn.execute(f"SELECT id, weight FROM entities WHERE id IN ({marks})", chunk).fetchall())
-        return found
+        return dict(self.conn.execute("SELECT id, weight FROM entities WHERE id IN (SELECT value FROM json_each(?))",
+                                      (json.dumps(ids),)).fetchall())
 
     def _hits(self, ranked, folded: str) -> list[Hit]:
         if not ranked:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg.namespaces import BASE, ID
+from kg.namespaces import BASE
 from kg.publish import description as dd
 from kg.publish import dumps as dump_files
 from kg.queries import catalogue as named_queries

@@ -10,6 +10,7 @@ Answers are read from the build's discovery index (kg.discovery.search), tagged 
 
 from __future__ import annotations
 
+import json
 from urllib.parse import urlencode
 
 from flask import Response, jsonify, render_template, request, url_for
@@ -129,8 +130,8 @@ def suggest():
     except NoIndex as e:
         return _problem(503, str(e), True)
     if opensearch:  # the OpenSearch suggestions extension: [query, [completions], [descriptions], [urls]]
-        response = Response(_json_array([q, [h.label for h in hits], [_kind_line(h) for h in hits],
-                                         [request.host_url.rstrip("/") + href(h.iri) for h in hits]]),
+        response = Response(json.dumps([q, [h.label for h in hits], [_kind_line(h) for h in hits],
+                                         [request.host_url.rstrip("/") + href(h.iri) for h in hits]], ensure_ascii=False),
                             content_type="application/x-suggestions+json")
     else:
         response = jsonify(query=q, suggestions=[{"iri": h.iri, "label": h.label, "kind": h.kind, "matched": h.matched,
@@ -142,12 +143,6 @@ def _kind_line(hit) -> str:
     """A short line under a suggestion: its kind and where it is."""
     place = ", ".join(p for p in (hit.city_label if hit.kind != "city" else None, hit.country_label) if p)
     return f"{hit.kind} · {place}" if place else hit.kind
-
-
-def _json_array(value) -> str:
-    import json
-
-    return json.dumps(value, ensure_ascii=False)
 
 
 @bp.get("/opensearch.xml")

@@ -39,7 +39,7 @@ import endpoint_bench as eb  # noqa: E402  (the generator, the server runner and
 
 from kg.discovery import index as discovery_index  # noqa: E402
 from kg.discovery.search import SearchIndex  # noqa: E402
-from kg.discovery.text import fold  # noqa: E402
+from kg.importing.places import fold  # noqa: E402
 from kg.store.builds import current_build  # noqa: E402
 from kg.store.embedded import KGStore  # noqa: E402
 

@@ -9,7 +9,7 @@ import pytest
 
 from kg.discovery import index as discovery_index
 from kg.discovery.search import SearchIndex
-from kg.discovery.text import fold
+from kg.importing.places import fold
 
 from .conftest import kg_here, select
 

@@ -29,12 +29,12 @@ from rapidfuzz import fuzz, process
 from kg.errors import InputError
 from kg.importing.normalise import NormaliseError
 from kg.importing.normalise import country as country_code
+from kg.importing.places import fold
 from kg.importing.reconcile import municipal_core, organisation_core
 from kg.namespaces import BASE
 
 from . import KINDS
 from .search import SearchIndex
-from .text import fold
 
 MATCH_SCORE = 88.0  # tuned on bench/fixtures/reconcile-names.csv (bench/results/reconcile-service.md)
 MATCH_MARGIN = 6.0

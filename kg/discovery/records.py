@@ -8,7 +8,7 @@ import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from .text import fold
+from kg.importing.places import fold
 
 # kind -> the class whose members are of that kind
 KIND_CLASSES = {

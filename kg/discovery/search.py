@@ -4,7 +4,7 @@ a rank a thing's own label beats an alternative name, and the thing with more pa
 
 The engine is SQLite's FTS5 (in Python's standard library: no extra wheel, one file beside the store, read by as
 many workers as there are); bench/discovery_bench.py measures it against tantivy (bench/results/discovery.md).
-Names are stored folded (kg.discovery.text) and the tokenizer removes diacritics too, so the query "Malmo"
+Names are stored folded (kg.importing.places.fold, as the import reconciles them) and the tokenizer removes diacritics too, so the query "Malmo"
 finds Malmö and "torino" finds Turin by its Italian name."""
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from kg.errors import InputError
+from kg.importing.places import fold
 
 from . import KINDS
-from .text import fold
 
 # Ranks of a match, best first.
 EXACT, PREFIX, WORDS, DESCRIPTION = 0, 1, 2, 3

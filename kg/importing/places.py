@@ -17,7 +17,7 @@ from decimal import Decimal
 
 # Letters that Unicode does not decompose into a base letter and a mark.
 _UNDECOMPOSED = str.maketrans({"ø": "o", "ł": "l", "đ": "d", "ħ": "h", "ı": "i", "ß": "ss", "æ": "ae",
-                               "œ": "oe", "þ": "th", "ð": "d", "ŀ": "l"})
+                               "œ": "oe", "þ": "th", "ð": "d", "ŀ": "l", "ŧ": "t"})
 _NOT_WORD = re.compile(r"[\W_]+")
 
 # The EU writes EL and UK where ISO 3166 has GR and GB; the curated KG uses GB. Compare on one spelling.

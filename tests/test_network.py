@@ -197,6 +197,29 @@ def test_measures_match_networkx_computed_independently(small, kind, expected, w
     assert g.graph["betweenness_pivots"] == g.number_of_nodes()  # exact at this size
 
 
+@pytest.mark.parametrize("budget", [10**9, 2_000], ids=["exact", "sampled"])
+def test_betweenness_is_networkx_s_exact_value_or_its_seeded_estimate(budget):
+    """igraph computes it; networkx, the reference, gives the same values from the same seeded sample of sources.
+    Weights 1, 2 and 4 make the distances exact binary fractions: no tie depends on rounding."""
+    import random
+
+    from kg.network import measures
+
+    rng = random.Random(7)
+    g = nx.relabel_nodes(nx.gnm_random_graph(80, 300, seed=5), lambda i: f"n{i:03d}")
+    for a, b in g.edges:
+        g[a][b]["weight"] = rng.choice([1, 2, 4])
+    reference = g.copy()
+    for a, b, d in reference.edges(data=True):
+        d["distance"] = 1 / d["weight"]
+    measures.compute(g, budget)
+    k = g.graph["betweenness_pivots"]
+    assert (k == 80) == (budget == 10**9) and k >= measures.MIN_PIVOTS
+    expected = nx.betweenness_centrality(reference, k=None if k == 80 else k, weight="distance", normalized=True,
+                                         seed=measures.SEED)
+    assert {n: d["betweenness"] for n, d in g.nodes(data=True)} == pytest.approx(expected, abs=1e-12)
+
+
 # --------------------------------------------------------------------------------------------------------------
 # Filters
 # --------------------------------------------------------------------------------------------------------------

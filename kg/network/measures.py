@@ -1,24 +1,32 @@
-"""Network measures, computed with networkx and written as node attributes.
+"""Network measures, written as node attributes: betweenness by igraph (C), the rest by networkx.
 
 degree           how many neighbours a node has
 weighted_degree  the sum of its edges' weights (shared projects), also called strength
 betweenness      normalised betweenness centrality, with distance = 1 / weight: two partners that shared many
-                 projects are close. Exact while the work (nodes x edges) fits the budget; beyond that networkx
-                 estimates it from a fixed, seeded sample of source nodes, and the graph says how many it used.
+                 projects are close. Exact while the work (nodes x edges) fits the budget; beyond that it is
+                 estimated from a fixed, seeded sample of source nodes (networkx's estimator and sample), and
+                 the graph says how many it used. igraph computes it some ten times faster than networkx's pure
+                 Python (2.3 s against 10.6 s for the organisation network at 1M triples, where networkx only
+                 sampled 199 of its 2,380 nodes); igraph also takes paths of equal length as equal within a
+                 rounding error (1/3 + 1/3 + 1/3 = 1), where networkx compares the float sums exactly.
 component        connected component, numbered by size (0 is the largest; ties by the smallest node key)
 community        Louvain community (networkx, weight = shared projects, fixed seed), numbered the same way
 """
 
 from __future__ import annotations
 
+import random
+
+import igraph
 import networkx as nx
 
 MEASURES = ("degree", "weighted_degree", "betweenness", "component", "community")
 SEED = 42
-# Work allowed for betweenness, in edge relaxations (pivots x edges). networkx manages about half a million a
-# second here, so a request stays within a couple of seconds; the build, done once, may afford more.
-REQUEST_BUDGET = 1_000_000
-BUILD_BUDGET = 10_000_000
+# Work allowed for betweenness, in edge relaxations (pivots x edges). igraph manages about fifty million a second
+# here, so a request stays well under a second; the build, done once, may afford more: the networks of 1M
+# triples (2,380 nodes, 50,143 edges) are exact.
+REQUEST_BUDGET = 20_000_000
+BUILD_BUDGET = 200_000_000
 MIN_PIVOTS = 8
 
 
@@ -36,18 +44,33 @@ def compute(graph: nx.Graph, budget: int = REQUEST_BUDGET) -> None:
         graph.nodes[node]["degree"] = value
     for node, value in graph.degree(weight="weight"):
         graph.nodes[node]["weighted_degree"] = value
-    for u, v, data in graph.edges(data=True):
-        data["distance"] = 1.0 / data["weight"]
     k = pivots(graph.number_of_nodes(), graph.number_of_edges(), budget)
-    sample = None if k >= graph.number_of_nodes() else k
-    betweenness = nx.betweenness_centrality(graph, k=sample, weight="distance", normalized=True, seed=SEED)
-    for u, v, data in graph.edges(data=True):
-        del data["distance"]  # a helper, not something to export
+    betweenness = _betweenness(graph, k)
     for node, value in betweenness.items():
         graph.nodes[node]["betweenness"] = value
     graph.graph["betweenness_pivots"] = k
     _number(graph, nx.connected_components(graph), "component")
     _number(graph, nx.community.louvain_communities(graph, weight="weight", seed=SEED), "community")
+
+
+def _betweenness(graph: nx.Graph, k: int) -> dict:
+    """Normalised betweenness with distance = 1 / weight, from `k` source nodes: networkx's definition and, when
+    sampled, networkx's seeded sample and rescaling, so that only the engine changed."""
+    nodes = list(graph.nodes())
+    n = len(nodes)
+    if n <= 2:
+        return dict.fromkeys(nodes, 0.0)
+    index = {node: i for i, node in enumerate(nodes)}
+    edges = list(graph.edges(data="weight"))
+    g = igraph.Graph(n=n, edges=[(index[a], index[b]) for a, b, _ in edges])
+    distances = [1.0 / weight for _, _, weight in edges]
+    if k >= n:  # igraph counts each unordered pair once; networkx normalises by the ordered pairs
+        raw = g.betweenness(directed=False, weights=distances)
+        return {node: 2 * raw[i] / ((n - 1) * (n - 2)) for i, node in enumerate(nodes)}
+    sample = set(random.Random(SEED).sample(nodes, k))
+    raw = g.betweenness(directed=False, weights=distances, sources=[index[s] for s in sample])
+    # A source is never the end of its own paths: k - 1 sampled pairs could pass through it, k through the others.
+    return {node: 2 * raw[i] / (((k - 1) if node in sample else k) * (n - 2)) for i, node in enumerate(nodes)}
 
 
 def _number(graph: nx.Graph, groups, name: str) -> None:

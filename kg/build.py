@@ -14,27 +14,32 @@ Two engines do the load, reason and validate steps:
 from __future__ import annotations
 
 import atexit
+import multiprocessing
 import os
 import shutil
 import tempfile
+import threading
 import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 
+import pyoxigraph as ox
 from rdflib import Dataset, Graph
 
 from kg import __version__
 from kg.publish import dumps
-from kg.config import Paths
-from kg.errors import ValidationFailed
+from kg.config import Paths, build_workers
+from kg.errors import KGError, ValidationFailed
 from kg.sources.load import LoadedFile, discover, load_files, load_into_store, parse_graph, union
 from kg.namespaces import INFERRED_GRAPH
 from kg.publish import network_files, site
 from kg.discovery import index as discovery_index
 from kg.network.materialise import materialise
 from kg.reasoning.reference import Inference, closure
-from kg.store.builds import BuildInfo
+from kg.store.builds import DB_DIR, BuildInfo
 from kg.store.embedded import KGStore
 from kg.store.switch import write_build
 from kg.validation.placement import Origin, StoreOrigin
@@ -250,8 +255,9 @@ def build(paths: Paths, inference: Inference = Inference.OWLRL, in_memory: bool 
     return outcome
 
 
-# Steps timed inside a build's fill(), apart from writing the store itself.
-DERIVED_STEPS = ("network", "dumps", "network files", "site", "discovery")
+# What a build derives after validation, each timed: the network goes into the store; the publishing steps then only
+# read the store, each writing its own part of the build folder, so they run side by side (PUBLISH_STEPS).
+DERIVED_STEPS = ("network", "publish")
 
 
 def _derived_time(timings: dict[str, float]) -> float:
@@ -278,26 +284,89 @@ def _remove_in(pid: int, folder: Path) -> None:
 
 def _derive(kg_store: KGStore, build_id: str | None, timings: dict[str, float], folder: Path | None) -> None:
     """What a build derives from the validated KG: the networks in their own graph, and into `folder` everything
-    the site publishes (dumps, network files, the figures of the description and the sitemap's pages), so that
-    the server only reads. On disk they belong to the build and are renamed into place with it."""
+    the site publishes (dumps, network files, the figures of the description and the sitemap's pages, the
+    discovery index), so that the server only reads. On disk they belong to the build and are renamed into place
+    with it."""
     t = time.perf_counter()
     materialise(kg_store)  # the co-participation networks (kg/network)
     timings["network"] = time.perf_counter() - t
     if folder is None:
         return
     t = time.perf_counter()
-    written = dumps.write(kg_store, folder / dumps.DUMPS_DIR)
-    timings["dumps"] = time.perf_counter() - t
-    if build_id is not None:  # a build in memory gets its id when served: its networks are drawn on request
-        t = time.perf_counter()
-        network_files.write(kg_store, folder / network_files.NETWORK_DIR, build_id)
-        timings["network files"] = time.perf_counter() - t
-    t = time.perf_counter()
-    site.write(kg_store, folder / site.SITE_DIR, written)
-    timings["site"] = time.perf_counter() - t
-    t = time.perf_counter()
+    steps = [name for name in PUBLISH_STEPS if build_id is not None or name != "network files"]
+    workers = min(len(steps), build_workers())
+    if kg_store.path is None or workers < 2:
+        for name in steps:
+            timings[name] = _timed(PUBLISH_STEPS[name], kg_store, folder, build_id)
+    else:
+        timings.update(_publish_in_parallel(kg_store, steps, workers, folder, build_id))
+    timings["publish"] = time.perf_counter() - t
+
+
+def _dumps(kg_store: KGStore, folder: Path, build_id: str | None) -> None:
+    dumps.write(kg_store, folder / dumps.DUMPS_DIR)
+
+
+def _network_files(kg_store: KGStore, folder: Path, build_id: str | None) -> None:
+    # Only a build on disk: one in memory gets its id when served, and its networks are drawn on request.
+    network_files.write(kg_store, folder / network_files.NETWORK_DIR, build_id)
+
+
+def _site(kg_store: KGStore, folder: Path, build_id: str | None) -> None:
+    site.write(kg_store, folder / site.SITE_DIR, dumps.FORMATS)  # the sitemap names the dumps by their file names
+
+
+def _discovery(kg_store: KGStore, folder: Path, build_id: str | None) -> None:
     discovery_index.write(kg_store, folder)  # search, facets and reconciliation read it (kg.discovery)
-    timings["discovery"] = time.perf_counter() - t
+
+
+# Longest first (at 1M triples), so that the shorter ones fill the other workers.
+PUBLISH_STEPS = {"dumps": _dumps, "site": _site, "network files": _network_files, "discovery": _discovery}
+
+
+def _timed(step, *args) -> float:
+    t = time.perf_counter()
+    step(*args)
+    return time.perf_counter() - t
+
+
+def _publish_in_parallel(kg_store: KGStore, steps: list[str], workers: int, folder: Path,
+                         build_id: str | None) -> dict[str, float]:
+    """Run the publishing steps in worker processes, each opening the build's database read-only: they are
+    Python-bound (a pass over every quad, the network files' XML, the facet tables), so threads would take turns.
+    The database is flushed first and not written again until they are done, as RocksDB's read-only mode needs.
+    Processes are spawned, not forked: a fork would copy a RocksDB instance whose background threads it lacks."""
+    kg_store.store.flush()
+    database = str(kg_store.path / DB_DIR)
+    times = {}
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=_end_with, initargs=(os.getpid(),)) as pool:
+        running = {pool.submit(_publish_step, name, database, folder, build_id): name for name in steps}
+        try:
+            for done in as_completed(running):
+                times[running[done]] = done.result()  # a step's error is raised here, and the build removed
+        except BrokenProcessPool:
+            raise KGError("a publishing worker process ended abruptly (killed, or out of memory)", str(folder)) from None
+        finally:
+            for future in running:
+                future.cancel()
+    return {name: times[name] for name in steps}
+
+
+def _end_with(build_pid: int) -> None:
+    """A worker ends when the build does, however it ends: killed, the build leaves no worker writing into its
+    removed folder, holding its memory and the pipes of whoever ran the build."""
+    def watch():
+        while os.getppid() == build_pid:
+            time.sleep(0.2)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="kg-build-watch", daemon=True).start()
+
+
+def _publish_step(name: str, database: str, folder: Path, build_id: str | None) -> float:
+    """One publishing step in a worker process, on the build's database opened read-only."""
+    return _timed(PUBLISH_STEPS[name], KGStore(ox.Store.read_only(database)), folder, build_id)
 
 
 def _build_on_store(paths: Paths, inference: Inference, in_memory: bool, remote, publish: bool) -> Outcome:
@@ -326,7 +395,7 @@ def _build_on_store(paths: Paths, inference: Inference, in_memory: bool, remote,
         outcome.store = KGStore.in_memory()
         fill(outcome.store)
         if remote is not None:
-            timings["store"] = time.perf_counter() - t - sum(v for k, v in timings.items() if k != "store")
+            timings["store"] = time.perf_counter() - t - _sequential_time(timings)
             t = time.perf_counter()
             outcome.info = remote.replace_build(outcome.store, meta)
             timings["upload"] = time.perf_counter() - t
@@ -335,5 +404,10 @@ def _build_on_store(paths: Paths, inference: Inference, in_memory: bool, remote,
         link = paths.store
         outcome.info = write_build(link.parent / "stores", link, fill, meta)
         outcome.published = link.parent / "stores" / outcome.info.id
-    timings["store"] = time.perf_counter() - t - sum(v for k, v in timings.items() if k != "store")
+    timings["store"] = time.perf_counter() - t - _sequential_time(timings)
     return outcome
+
+
+def _sequential_time(timings: dict[str, float]) -> float:
+    """The time of the steps timed so far, one after another: the publishing steps count once, as "publish"."""
+    return sum(v for k, v in timings.items() if k != "store" and k not in PUBLISH_STEPS)

@@ -7,6 +7,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kg.errors import InputError
+
 
 def _root() -> Path:
     """The checkout this package runs from; installed without one (pre-commit does that), the copy of the
@@ -37,6 +39,18 @@ class Paths:
     # writes their RDF, one N-Quads file per source, which the build loads beside data/.
     imports: Path = field(default_factory=lambda: _env_path("KG_IMPORTS", ROOT / "imports"))
     imported: Path = field(default_factory=lambda: _env_path("KG_IMPORTED", ROOT / "var" / "imported"))
+
+
+def build_workers() -> int:
+    """Processes `kg build` publishes with (dumps, site figures, network files, discovery index side by side):
+    KG_BUILD_WORKERS, by default one per CPU this process may run on."""
+    value = os.environ.get("KG_BUILD_WORKERS", "")
+    if value.strip():
+        try:
+            return max(1, int(value))
+        except ValueError:
+            raise InputError(f"must be a whole number of processes, not {value!r}", "KG_BUILD_WORKERS") from None
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,8 @@ GET /network?kind=organisation|city&programme=&fund=&country=&from=&to=&ego=&dep
             application/graphml+xml (the unregistered name some tools send), application/gexf+xml and
             text/csv (the edge list); a browser gets the page.
 The unfiltered networks are files `kg build` wrote (kg.publish.network_files); a filtered one is computed from the
-network the build materialised (look-up queries through the app's Backend, under the query timeout) and kept in
+network the build materialised (the look-ups the build wrote beside those files; for a store without a build
+folder, look-up queries through the app's Backend, under the query timeout) and kept in
 the app's cache: the look-ups per build, the filtered network with its measures per (build, kind, filters), an
 ego network per (build, kind, filters, ego), and the bytes per format. An unfiltered ego network is read with
 look-ups of its own part of the network only (kg.network.ego.read), not the whole network. The KG only changes with a build, whose id is in every key and in the
@@ -147,8 +148,12 @@ def network():
 
 
 def _network(build: str, kind: str) -> lookup.Network:
-    """The materialised network of `kind`, read once per build and worker."""
-    return _kept((build, kind), lambda: lookup.read_network(kind, _rows(lookup.network_query(kind), ("what", "s", "p", "o"))))
+    """The materialised network of `kind`, read once per build and worker: from the file the build wrote, else
+    (a store without a build folder: a remote one) with the look-up query."""
+    def read():
+        written = network_files.read_network(current_app.config["KG_BACKEND"].folder, kind)
+        return written if written is not None else lookup.read_network(kind, _rows(lookup.network_query(kind), ("what", "s", "p", "o")))
+    return _kept((build, kind), read)
 
 
 def _centre(build: str, kind: str, ego) -> lookup.Network:
@@ -163,8 +168,11 @@ def _around(build: str, kind: str, ego) -> lookup.Network:
 
 
 def _projects(build: str) -> dict:
-    """The filter attributes of every project, read once per build and worker."""
-    return _kept((build, "projects"), lambda: lookup.read_projects(_rows(lookup.PROJECTS_QUERY, ("s", "p", "o"))))
+    """The filter attributes of every project, read once per build and worker (as _network reads the network)."""
+    def read():
+        written = network_files.read_projects(current_app.config["KG_BACKEND"].folder)
+        return written if written is not None else lookup.read_projects(_rows(lookup.PROJECTS_QUERY, ("s", "p", "o")))
+    return _kept((build, "projects"), read)
 
 
 def _ego_label(build: str, kind: str, filters: Filters, ego) -> str | None:

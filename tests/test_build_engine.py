@@ -19,6 +19,7 @@ from kg.config import Paths, ROOT
 from kg.errors import SourceSyntaxError, ValidationFailed
 from kg.namespaces import INFERRED_GRAPH
 from kg.reasoning.reference import Inference
+from kg.store.builds import DB_DIR
 from kg.store.embedded import KGStore
 
 from .conftest import kg_here, linked_data
@@ -118,3 +119,45 @@ def test_a_syntax_error_names_file_line_and_column(tmp_path):
     assert not (tmp_path / "store").exists()
     done = kg("validate", "--engine", "store", str(bad))
     assert done.returncode == 2 and "bad.ttl:2:" in done.stderr and "Traceback" not in done.stderr
+
+
+def _published(build: Path) -> dict[str, bytes]:
+    """Every file a build published, by its path in the build folder, with the build's id taken out (the network
+    files name it); the discovery index by its SQL content, as SQLite's bytes may differ for the same rows; the
+    dumps by their sorted lines without blank nodes, whose labels each parse draws anew, and their manifest by
+    the statements each file holds."""
+    import gzip
+    import sqlite3
+
+    files = {}
+    for path in sorted(build.rglob("*")):
+        relative = str(path.relative_to(build))
+        if not path.is_file() or relative.startswith(DB_DIR) or relative == "build.json":
+            continue
+        if path.suffix == ".gz":
+            files[relative] = b"\n".join(sorted(line for line in gzip.decompress(path.read_bytes()).splitlines() if b"_:" not in line))
+        elif path.name == "manifest.json":
+            files[relative] = json.dumps([(d["name"], d["statements"]) for d in json.loads(path.read_text())["files"]]).encode()
+        elif path.suffix == ".sqlite":
+            with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+                files[relative] = "\n".join(db.iterdump()).encode()
+        else:
+            files[relative] = path.read_bytes().replace(build.name.encode(), b"BUILD")
+    return files
+
+
+def test_publishing_in_worker_processes_writes_what_one_process_writes(disk_store, tmp_path, kg_cmd):
+    """The session's build published with a worker per CPU (KG_BUILD_WORKERS unset); the same with one, in the
+    build's own process, writes the same files byte for byte."""
+    link = tmp_path / "store"
+    done = kg_cmd("build", "--store", str(link), env={"KG_BUILD_WORKERS": "1"})
+    assert done.returncode == 0, done.stderr
+    parallel, serial = _published(disk_store.resolve()), _published(link.resolve())
+    assert len(parallel) > 10 and sorted(parallel) == sorted(serial)
+    assert [name for name in parallel if parallel[name] != serial[name]] == []
+
+
+def test_a_bad_number_of_build_workers_is_one_line(tmp_path, kg_cmd):
+    done = kg_cmd("build", "--store", str(tmp_path / "store"), env={"KG_BUILD_WORKERS": "two"})
+    assert done.returncode == 2 and "KG_BUILD_WORKERS: must be a whole number" in done.stderr
+    assert "Traceback" not in done.stderr

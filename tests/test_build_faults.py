@@ -7,9 +7,13 @@ so that the process kills itself on reaching the named point. Nothing in the bui
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 import textwrap
+import time
+from pathlib import Path
 
 import pytest
 
@@ -21,16 +25,20 @@ from kg.store.switch import write_build
 from .conftest import copy_build
 
 # Where to die in a build of the default engine (store): the attribute to patch (module, name) and when, relative to
-# calling the original. That engine loads, reasons and validates inside the new build's folder.
+# calling the original. That engine loads, reasons and validates inside the new build's folder. The publishing
+# steps run in worker processes, which the patch does not reach: the points inside them are reached with one
+# worker (KG_BUILD_WORKERS=1 runs them in the build's own process); a worker killed is test_a_killed_publishing_worker.
 POINTS = {
     "after-load": ("kg.reasoning.rules", "materialise", "before"),  # sources loaded, nothing reasoned yet
     "during-validation": ("kg.validation.compiled", "validate_store_report", "before"),
     "during-store-write": ("kg.build", "materialise", "before"),  # quads already in the new database
     "during-dumps": ("kg.publish.dumps", "_write_one", "after"),  # the first dump file written, the others not
     "before-network-files": ("kg.publish.network_files", "write", "before"),  # all dumps written
+    "while-workers-publish": ("kg.build", "as_completed", "before"),  # the workers started, and left running
     "before-rename": ("os", "rename", "before"),  # database and build.json complete (the build's only rename)
     "before-link-switch": ("kg.store.switch", "_switch_link", "before"),  # renamed into place, not linked
 }
+WORKERS = {"during-dumps": "1", "before-network-files": "1", "while-workers-publish": "2"}
 
 DRIVER = textwrap.dedent("""
     import importlib, os, signal, sys
@@ -54,6 +62,7 @@ def _killed_build(link, point: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-c", DRIVER, module, name, when, "build", "--store", str(link)],
         cwd=ROOT, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "KG_BUILD_WORKERS": WORKERS.get(point, "2")},
     )
 
 
@@ -89,6 +98,42 @@ def test_a_killed_build_leaves_the_previous_store_serving(live, point):
     # What the dead build left is hidden (.ID.partial), or a complete folder the link never pointed to.
     for leftover in set(_builds(stores)) - {before.name}:
         assert point == "before-link-switch" and (stores / leftover / META_FILE).is_file()
+
+
+def _children(pid: int) -> list[tuple[int, str]]:
+    """(pid, command line) of the processes whose parent is `pid`."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid:
+                found.append((int(stat.parent.name), (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()))
+        except (OSError, IndexError, ValueError):
+            continue  # ended meanwhile
+    return found
+
+
+def test_a_killed_publishing_worker_fails_the_build_with_one_line(live):
+    """The operating system may kill a worker (out of memory): the build stops with one line, not a traceback,
+    removes its folder, and the previous store stays linked."""
+    before = live.resolve()
+    triples = _answers(live)
+    build = subprocess.Popen([sys.executable, "-m", "kg.cli", "build", "--store", str(live)], cwd=ROOT, text=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "KG_BUILD_WORKERS": "2"})
+    killed = None
+    deadline = time.monotonic() + 240
+    while killed is None and build.poll() is None and time.monotonic() < deadline:
+        workers = [pid for pid, command in _children(build.pid) if "spawn_main" in command]
+        if workers:
+            os.kill(workers[0], signal.SIGKILL)
+            killed = workers[0]
+        time.sleep(0.005)
+    out, err = build.communicate(timeout=240)
+    assert killed is not None, f"no publishing worker was seen: {build.returncode}\n{err[-2000:]}"
+    assert build.returncode == 2, err[-2000:]
+    assert "publishing worker process ended abruptly" in err and "Traceback" not in err, err[-2000:]
+    assert live.resolve() == before and _answers(live) == triples
+    assert not list(before.parent.glob(".*.partial"))
 
 
 def test_the_next_build_clears_what_killed_builds_left(live):

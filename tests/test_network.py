@@ -543,6 +543,31 @@ def test_an_on_disk_build_serves_the_whole_networks_from_files_it_wrote(on_disk)
         assert filtered.status_code == 200 and filtered.get_data() != find(folder, kind, "json").read_bytes()
 
 
+def test_the_look_ups_the_build_wrote_are_what_the_look_up_queries_read(on_disk):
+    """A filtered network starts from the build's files, not the queries: they must hold the same network and
+    projects, and a filtered answer must not depend on which of the two it came from."""
+    from kg.publish import network_files
+    from kg.store.builds import current_build
+    from server import create_app
+
+    folder, info = current_build(on_disk)
+    kg_store = KGStore.open_build(folder, info)
+    for kind in ("organisation", "city"):
+        queried = lookup.read_network(kind, lookup.rows_of(kg_store.query(lookup.network_query(kind))))
+        assert network_files.read_network(folder, kind) == queried
+    queried_projects = lookup.read_projects(lookup.rows_of(kg_store.query(lookup.PROJECTS_QUERY)))
+    assert queried_projects and network_files.read_projects(folder) == queried_projects
+
+    filtered = {"kind": "organisation", "format": "json", "from": "2016"}
+    from_files = create_app({"KG_STORE_PATH": str(on_disk), "TESTING": True}).test_client().get("/network", query_string=filtered)
+    assert network_files.read_network(None, "organisation") is None and network_files.read_projects(None) is None
+    app = create_app({"KG_STORE_PATH": str(on_disk), "TESTING": True})
+    app.config["KG_BACKEND"].folder = None  # as for a store without a build folder: the look-up queries
+    from_queries = app.test_client().get("/network", query_string=filtered)
+    assert from_files.status_code == from_queries.status_code == 200
+    assert from_files.get_data() == from_queries.get_data()
+
+
 # --------------------------------------------------------------------------------------------------------------
 # Ego networks: ?ego=IRI&depth=1|2
 # --------------------------------------------------------------------------------------------------------------

@@ -17,7 +17,6 @@ import pyoxigraph as ox
 
 from kg.namespaces import BASE
 from kg.publish import description as dd
-from kg.publish import dumps as dump_files
 from kg.queries import catalogue as named_queries
 
 SITE_DIR = "site"  # inside a build folder, beside dumps/ and network/
@@ -53,10 +52,10 @@ def statistics(select, quads=None, entities: list[str] | None = None) -> dd.Stat
     return dd.compute(select, quads, entities)
 
 
-def page_paths(select, dumps: list[dump_files.Dump], entities: list[str] | None = None) -> list[str]:
+def page_paths(select, dumps, entities: list[str] | None = None) -> list[str]:
     """Every path the sitemap names: the fixed pages, the dumps, the named queries that answer without being given
     anything (a crawler can read their results too), and the page of every KG resource (each IRI under id/ that
-    is the subject of a triple)."""
+    is the subject of a triple). `dumps`: the dumps' kg.publish.dumps.Dump or DumpFormat (their names)."""
     paths = ["/", "/sparql", "/queries", "/network", VOID_PATH, "/dumps/"]
     paths += [f"/dumps/{d.name}" for d in dumps]
     paths += [f"/queries/{q.name}" for q in named_queries.catalogue().values() if not any(p.required for p in q.params)]
@@ -66,7 +65,7 @@ def page_paths(select, dumps: list[dump_files.Dump], entities: list[str] | None 
     return paths
 
 
-def write(kg_store, folder: Path, dumps: list[dump_files.Dump]) -> None:
+def write(kg_store, folder: Path, dumps) -> None:
     """Measure the built KG and list its pages into `folder` (a new folder inside the build's partial folder)."""
     def select(text: str) -> list[dict[str, dict]]:
         return bindings(kg_store.query(text))

@@ -107,8 +107,9 @@ def things(link: Path) -> tuple[list[str], list[str]]:
 class Requests:
     """The request mix: every cheap look-up text is used once, so none is answered from the cache."""
 
-    def __init__(self, organisations: list[str], projects: list[str], seed: int):
+    def __init__(self, organisations: list[str], projects: list[str], seed: int, endpoint: str = "/sparql"):
         rng = random.Random(seed)
+        self.endpoint = endpoint  # another server's query path (`oxigraph serve`: /query), to compare with it
         iris = organisations + projects
         self.lookups = [t.format(iri=iri) for iri in iris for t in LOOKUP_TEMPLATES]
         rng.shuffle(self.lookups)
@@ -127,7 +128,7 @@ class Requests:
         """(path with query string, Accept) for one request of `kind`."""
         i = self.next_index()
         if kind == "cheap":
-            return sparql_path(self.lookups[i % len(self.lookups)]), JSON
+            return sparql_path(self.lookups[i % len(self.lookups)], self.endpoint), JSON
         if kind == "page":
             return self.pages[i % len(self.pages)], "text/html"
         if kind == "expensive":  # a different LIMIT each time: the same work, never a cached answer
@@ -136,8 +137,8 @@ class Requests:
         return sparql_path(RUNAWAYS[i % len(RUNAWAYS)] % i), JSON
 
 
-def sparql_path(text: str) -> str:
-    return "/sparql?query=" + urllib.parse.quote(text, safe="")
+def sparql_path(text: str, endpoint: str = "/sparql") -> str:
+    return endpoint + "?query=" + urllib.parse.quote(text, safe="")
 
 
 RETRIED = []  # requests sent again on a new connection after a kept-alive one was closed under them

@@ -91,9 +91,10 @@ def read(directory: Path) -> list[Dump] | None:
 def _write_one(kg_store, fmt: DumpFormat, path: Path, union: list) -> Dump:
     counter = _Counter()
     with open(path, "wb") as raw:
+        hashed = _Hashing(raw)  # the checksum of the bytes as they are written: the file is not read again
         # mtime 0: the bytes depend on the content alone, not on when the file was written.
         # Level 6, gzip's own default: level 9 took twice as long for files a few per cent smaller.
-        with gzip.GzipFile(filename=path.name.removesuffix(".gz"), mode="wb", fileobj=raw, mtime=0, compresslevel=6) as out:
+        with gzip.GzipFile(filename=path.name.removesuffix(".gz"), mode="wb", fileobj=hashed, mtime=0, compresslevel=6) as out:
             if fmt.graphs:  # every quad as stored: Oxigraph writes them itself, no Python object per quad
                 kg_store.store.dump(out, fmt.rdf_format)
                 counter.n = len(kg_store.store)
@@ -101,11 +102,21 @@ def _write_one(kg_store, fmt: DumpFormat, path: Path, union: list) -> Dump:
                 if not union:
                     union.extend(_union(kg_store))
                 ox.serialize(counter.count(union), out, fmt.rdf_format, prefixes=_prefixes(fmt))
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return Dump(fmt.name, path.stat().st_size, digest.hexdigest(), counter.n)
+    return Dump(fmt.name, path.stat().st_size, hashed.digest.hexdigest(), counter.n)
+
+
+class _Hashing:
+    """A binary file that hashes what is written through it."""
+
+    def __init__(self, raw):
+        self.raw, self.digest = raw, hashlib.sha256()
+
+    def write(self, data) -> int:
+        self.digest.update(data)
+        return self.raw.write(data)
+
+    def flush(self) -> None:
+        self.raw.flush()
 
 
 def _union(kg_store):

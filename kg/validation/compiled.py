@@ -59,7 +59,15 @@ from rdflib.term import Node
 from kg.errors import KGError
 from kg.validation.results import Report, Result, message_text, show
 
-TYPE_OF = f"<{RDF.type}>/<{RDFS.subClassOf}>*"  # SHACL instance: rdf:type/rdfs:subClassOf*, in the data graph
+# SHACL instances (rdf:type/rdfs:subClassOf* in the data graph) are matched as `node rdf:type ?t` with ?t among the
+# class and its subclasses, which run() asks the store for once (one query, rdfs:subClassOf without a path) and
+# writes into a VALUES block where the compiled text has a marker. The same on every store, and a SPARQL server
+# needs no property path for it: Virtuoso loses solutions of `*` and `+` paths joined with other patterns
+# (kg.store.dialect), `?x a/rdfs:subClassOf* C` after a pattern binding ?x matching 1 geometry of 41.
+_CLASSES = "urn:x-kg-validation:subclasses-of:"
+_INSTANCE = re.compile(r"\{ VALUES (\?_t\d+) \{ ((?:<" + re.escape(_CLASSES) + r"\d+> )+)\} (\S+) <" + re.escape(str(RDF.type))
+                       + r"> \1 \}")
+_CLASS_MARK = re.compile("<" + re.escape(_CLASSES) + r"(\d+)>")
 
 
 class UnsupportedShape(KGError):
@@ -125,6 +133,7 @@ class CompiledQuery:
 class Plan:
     queries: tuple[CompiledQuery, ...]
     shapes: Graph
+    classes: tuple[str, ...] = ()  # the classes whose instances the queries match (IRIs), by marker number
 
 
 @dataclass(frozen=True)
@@ -159,6 +168,11 @@ _VALUE_PARAMETERS = (
 _COUNT_PARAMETERS = (SH.minCount, SH.maxCount, SH.qualifiedValueShape, SH.hasValue)
 _SHAPE_PARAMETERS = (*_VALUE_PARAMETERS, *_COUNT_PARAMETERS, SH.uniqueLang, SH.sparql)
 _COMPARISONS = {SH.minExclusive: ">", SH.minInclusive: ">=", SH.maxExclusive: "<", SH.maxInclusive: "<="}
+_NUMERIC_TYPES = {
+    XSD.integer, XSD.decimal, XSD.double, XSD.float, XSD.long, XSD.int, XSD.short, XSD.byte, XSD.nonNegativeInteger,
+    XSD.nonPositiveInteger, XSD.positiveInteger, XSD.negativeInteger, XSD.unsignedLong, XSD.unsignedInt,
+    XSD.unsignedShort, XSD.unsignedByte,
+}
 _NODE_KINDS = {
     SH.IRI: "isIRI({v})",
     SH.BlankNode: "isBlank({v})",
@@ -214,13 +228,16 @@ _LEXICAL[XSD.base64Binary] = (
 
 def compile_shapes(shapes: Graph) -> Plan:
     """The SPARQL queries that validate data against `shapes`; raises UnsupportedShape for SHACL it cannot compile."""
-    return Plan(tuple(_Compiler(shapes).compile()), shapes)
+    compiler = _Compiler(shapes)
+    queries = tuple(compiler.compile())
+    return Plan(queries, shapes, tuple(compiler.classes))
 
 
 class _Compiler:
     def __init__(self, shapes: Graph):
         self.g = shapes
         self._fresh = itertools.count()
+        self.classes: list[str] = []  # IRIs of the classes instance_of matched, each marker's number its index
         self.custom = self._custom_parameters()
         self.class_types = {RDFS.Class, *shapes.subjects(RDFS.subClassOf, RDFS.Class)}  # implicit targets, as pyshacl
 
@@ -294,10 +311,13 @@ class _Compiler:
     def _generate(self, targets: frozenset, var: str = "?this") -> str:
         """A group binding `var` to each focus node once."""
         parts = []
+        classes = sorted(target[1] for target in targets if target[0] == "class")
+        if classes:
+            parts.append(self.instance_of(var, classes))
         for target in sorted(targets, key=str):
             kind = target[0]
             if kind == "class":
-                parts.append(f"{var} {TYPE_OF} {target[1]} .")
+                continue
             elif kind == "node":
                 parts.append(f"VALUES {var} {{ {target[1]} }}")
             elif kind == "subjects":
@@ -313,10 +333,13 @@ class _Compiler:
     def _member(self, targets: frozenset, var: str = "?this") -> str:
         """A condition true when the node `var` is a focus node: for queries that find failing values first."""
         parts = []
+        classes = sorted(target[1] for target in targets if target[0] == "class")
+        if classes:
+            parts.append(f"EXISTS {{ {self.instance_of(var, classes)} }}")
         for target in sorted(targets, key=str):
             kind = target[0]
             if kind == "class":
-                parts.append(f"EXISTS {{ {var} {TYPE_OF} {target[1]} }}")
+                continue
             elif kind == "node":
                 parts.append(f"sameTerm({var}, {target[1]})")
             elif kind == "subjects":
@@ -358,7 +381,7 @@ class _Compiler:
         # sh:class as MINUS, the instances found once for all values: an EXISTS per value was ten times slower.
         for c in self.g.objects(shape, SH["class"]):
             test = Test(source, SH.ClassConstraintComponent, f"Value does not have class {self.show(c)}")
-            text = f"SELECT ?this ?value WHERE {{\n  {values}\n  MINUS {{ ?value {TYPE_OF} {self.iri(c, shape)} }}\n}}"
+            text = f"SELECT ?this ?value WHERE {{\n  {values}\n  MINUS {{ {self.instance_of('?value', [self.iri(c, shape)])} }}\n}}"
             queries.append(CompiledQuery("rows", keep(text), (test,), reports_value=True))
 
         conditions = self._value_conditions(shape, "?value", (shape,), classes=False)
@@ -369,10 +392,9 @@ class _Compiler:
                 queries.append(CompiledQuery("rows", text, (test,)))
         if conditions:
             tests = [Test(source, component, message, f"ok{i}") for i, (_, component, message) in enumerate(conditions)]
-            binds = "".join(f"\n  BIND (COALESCE({expr}, false) AS ?ok{i})" for i, (expr, _, _) in enumerate(conditions))
-            failing = " || ".join(f"!?ok{i}" for i in range(len(conditions)))
-            columns = " ".join(f"?ok{i}" for i in range(len(conditions)))
-            text = f"SELECT ?this ?value {columns} WHERE {{\n  {values}{binds}\n  FILTER ({failing})\n}}"
+            failing = " || ".join(f"!COALESCE({expr}, false)" for expr, _, _ in conditions)
+            columns = [(f"ok{i}", f"COALESCE({expr}, false)") for i, (expr, _, _) in enumerate(conditions)]
+            text = _columns_after(["?this", "?value"], values, failing, columns)
             queries.append(CompiledQuery("values", keep(text), tuple(tests)))
 
         if is_property:
@@ -398,26 +420,32 @@ class _Compiler:
                 queries.append(query)
         return queries
 
-    def _count(self, path: str, v: str, condition, bound: int) -> str:
-        """A count of the focus node's values (meeting `condition`), written with ?COLUMN for the column it fills:
-        EXISTS when the bound is 1 (Oxigraph answers it from its indexes), a count subquery otherwise."""
+    def _count(self, path: str, v: str, condition, bound: int) -> tuple[str, str, str]:
+        """How to count the focus node's values (meeting `condition`): (a pattern joined to the focus nodes, or "";
+        the condition true when there are fewer than `bound`; the count as the column's expression), ?COUNTED naming
+        a count subquery's count. EXISTS when the bound is 1 (Oxigraph answers it from its indexes), a count
+        subquery otherwise."""
         where = f"?this {path} {v}" + (f" FILTER ({condition(v)})" if condition else "")
         if bound == 1:
-            return f"BIND (IF(EXISTS {{ {where} }}, 1, 0) AS ?COLUMN)"
-        return (f"OPTIONAL {{ SELECT ?this (COUNT(DISTINCT {v}) AS ?COUNTED) WHERE {{ {where} }} GROUP BY ?this }}\n"
-                f"  BIND (COALESCE(?COUNTED, 0) AS ?COLUMN)")
+            return "", f"NOT EXISTS {{ {where} }}", f"IF(EXISTS {{ {where} }}, 1, 0)"
+        return (f"OPTIONAL {{ SELECT ?this (COUNT(DISTINCT {v}) AS ?COUNTED) WHERE {{ {where} }} GROUP BY ?this }}",
+                f"COALESCE(?COUNTED, 0) < {bound}", "COALESCE(?COUNTED, 0)")
 
-    def _minimum_query(self, targets: frozenset, tests: list[tuple[Test, str]]) -> CompiledQuery:
-        """One query for every minimum on the same focus nodes: they are walked once for all of them."""
-        parts, failing, named = [self._generate(targets)], [], []
-        for i, (test, count) in enumerate(tests):
+    def _minimum_query(self, targets: frozenset, tests: list[tuple[Test, tuple[str, str, str]]]) -> CompiledQuery:
+        """One query for every minimum on the same focus nodes: they are walked once for all of them. The failing
+        focus nodes are found first, in a subquery, and their counts bound after it (_columns_after)."""
+        parts, failing, columns, counted, named = [self._generate(targets)], [], [], [], []
+        for i, (test, (pattern, fails, column)) in enumerate(tests):
             # each test's own variables: two count subqueries sharing a name would be joined on it
-            parts.append(count.replace("?COUNTED", f"?n{i}").replace("?COLUMN", f"?c{i}"))
-            failing.append(f"?c{i} < {test.bound}")
+            own = lambda text: text.replace("?COUNTED", f"?n{i}")  # noqa: E731
+            if pattern:
+                parts.append(own(pattern))
+                counted.append(f"?n{i}")
+            failing.append(own(fails))
+            columns.append((f"c{i}", own(column)))
             named.append(Test(test.source, test.component, test.generic_message, f"c{i}", test.op, test.bound))
-        columns = " ".join(f"?c{i}" for i in range(len(tests)))
-        body = "\n  ".join([*parts, f"FILTER ({' || '.join(failing)})"])
-        return CompiledQuery("counts", f"SELECT ?this {columns} WHERE {{\n  {body}\n}}", tuple(named))
+        text = _columns_after(["?this"], "\n    ".join(parts), " || ".join(failing), columns, counted)
+        return CompiledQuery("counts", text, tuple(named))
 
     def _maximum_query(self, path: str, condition, bound: int, member: str) -> str:
         """The focus nodes with more than `bound` values (meeting `condition`): from the values, then the focus."""
@@ -444,7 +472,7 @@ class _Compiler:
         (but sh:class when `classes` is false)."""
         g, out = self.g, []
         for c in g.objects(shape, SH["class"]) if classes else ():
-            out.append((f"EXISTS {{ {v} {TYPE_OF} {self.iri(c, shape)} }}", SH.ClassConstraintComponent,
+            out.append((f"EXISTS {{ {self.instance_of(v, [self.iri(c, shape)])} }}", SH.ClassConstraintComponent,
                         f"Value does not have class {self.show(c)}"))
         datatypes = list(g.objects(shape, SH.datatype))
         if len(datatypes) > 1:
@@ -470,7 +498,7 @@ class _Compiler:
             for bound in g.objects(shape, parameter):
                 name = parameter.split("#")[-1]
                 component = SH[name[0].upper() + name[1:] + "ConstraintComponent"]
-                out.append((f"({v} {op} {self.term(bound, shape)})", component, f"Value is not {op} {self.show(bound)}"))
+                out.append((self._comparison(v, op, bound, shape), component, f"Value is not {op} {self.show(bound)}"))
         for parameter, op, component in ((SH.minLength, ">=", SH.MinLengthConstraintComponent),
                                          (SH.maxLength, "<=", SH.MaxLengthConstraintComponent)):
             for n in g.objects(shape, parameter):
@@ -593,6 +621,16 @@ class _Compiler:
         parts += [f"EXISTS {{ {v} {path} {self.term(h, shape)} }}" for h in self.g.objects(shape, SH.hasValue)]
         return parts
 
+    def _comparison(self, v: str, op: str, bound: Node, shape: Node) -> str:
+        """`v op bound` where SPARQL defines it, false elsewhere (a string against a number): said outright, since
+        Virtuoso compares values of any two types ("EUR 710,000" > 0 is true there) where SPARQL raises an error."""
+        term = self.term(bound, shape)
+        if isinstance(bound, Literal) and bound.datatype in _NUMERIC_TYPES:
+            return f"(isNumeric({v}) && {v} {op} {term})"
+        if isinstance(bound, Literal):
+            return f"(isLiteral({v}) && DATATYPE({v}) = DATATYPE({term}) && {v} {op} {term})"
+        return f"({v} {op} {term})"
+
     def _datatype(self, datatype: Node, v: str, shape: Node) -> str:
         if not isinstance(datatype, URIRef):
             raise UnsupportedShape(f"{self.name(shape)}: sh:datatype must be an IRI")
@@ -667,6 +705,18 @@ class _Compiler:
         return found
 
     # --- terms, names, small helpers ---
+
+    def instance_of(self, node: str, classes: list[str]) -> str:
+        """A group matching when `node` is a SHACL instance of one of `classes` (IRIs as written in SPARQL): its type
+        among them and their subclasses, a marker standing for each class until run() knows its subclasses."""
+        marks = []
+        for cls in classes:
+            iri = cls[1:-1]
+            if iri not in self.classes:
+                self.classes.append(iri)
+            marks.append(f"<{_CLASSES}{self.classes.index(iri)}>")
+        t = self.var("t")
+        return f"{{ VALUES {t} {{ {' '.join(marks)} }} {node} <{RDF.type}> {t} }}"
 
     def var(self, stem: str) -> str:
         return f"?_{stem}{next(self._fresh)}"
@@ -776,6 +826,20 @@ class _Compiler:
             for owner, parameter in self.g.subject_predicates(head):
                 return f"a member of {self.name(owner)} {self.qname(parameter)}"
         return "a blank node shape"
+
+
+def _columns_after(variables: list[str], pattern: str, failing: str, columns: list[tuple[str, str]],
+                   carried: list[str] = ()) -> str:
+    """A SELECT of `variables` and one column per (name, expression): the rows of `pattern` where `failing` holds,
+    found in a subquery (which also projects the `carried` variables the columns read), each column bound after it,
+    for those rows only. The filter does not read the columns: on Virtuoso a variable bound to an expression holding
+    EXISTS comes back with another value than the one a FILTER of the same group saw (IF(EXISTS {…}, 1, 0) filtered
+    as 0, answered as 1; kg.store.dialect)."""
+    names = " ".join(f"?{name}" for name, _ in columns)
+    binds = "".join(f"\n  BIND ({expression} AS ?{name})" for name, expression in columns)
+    inner = " ".join([*variables, *carried])
+    return (f"SELECT {' '.join(variables)} {names} WHERE {{\n"
+            f"  {{ SELECT {inner} WHERE {{\n    {pattern}\n    FILTER ({failing})\n  }} }}{binds}\n}}")
 
 
 def _only_focus(select: str, member: str) -> str:
@@ -904,9 +968,53 @@ def _check_select(text: str, where: str) -> tuple[str, ...]:
 def run(store, plan: Plan) -> list[Finding]:
     """Run every query of `plan` with `store.select`; the findings, each once."""
     findings: set[Finding] = set()
+    classes = _subclasses(store, plan.classes)
     for query in plan.queries:
-        findings.update(_findings(store, query))
+        findings.update(_findings(store, query, _with_classes(query.text, plan.classes, classes)))
     return sorted(findings, key=lambda f: (str(f.focus), str(f.shape), str(f.component), str(f.value)))
+
+
+def _subclasses(store, classes: tuple[str, ...]) -> dict[str, tuple[list[str], bool]]:
+    """Each class's IRI and those of its subclasses in the data (rdfs:subClassOf*, as SHACL's instances take it), and
+    whether a blank node is among its subclasses (a query cannot name one). One query, whatever the data."""
+    if not classes:
+        return {}
+    below: dict[tuple[bool, str], set[tuple[bool, str]]] = {}
+    for row in store.select(f"SELECT DISTINCT ?sub ?super WHERE {{ ?sub <{RDFS.subClassOf}> ?super }}"):
+        sub, sup = row["sub"], row["super"]
+        key = lambda term: (isinstance(term, (ox.BlankNode, BNode)), getattr(term, "value", str(term)))
+        below.setdefault(key(sup), set()).add(key(sub))
+    found = {}
+    for cls in classes:
+        seen, todo = {(False, cls)}, [(False, cls)]
+        while todo:
+            for sub in below.get(todo.pop(), ()):
+                if sub not in seen:
+                    seen.add(sub)
+                    todo.append(sub)
+        found[cls] = (sorted(iri for blank, iri in seen if not blank), any(blank for blank, _ in seen))
+    return found
+
+
+def _with_classes(text: str, classes: tuple[str, ...], subclasses: dict[str, tuple[list[str], bool]]) -> str:
+    """The query with each class marker replaced by the class and its subclasses; where a blank node is among them,
+    the instance group gets a second branch following rdfs:subClassOf+ from the node's blank types."""
+    if not classes:
+        return text
+
+    def instance(m: re.Match) -> str:
+        t, marks, node = m.group(1), m.group(2), m.group(3)
+        named = [classes[int(i)] for i in _CLASS_MARK.findall(marks)]
+        iris = sorted({sub for cls in named for sub in subclasses[cls][0]})
+        group = f"{{ VALUES {t} {{ {' '.join(f'<{iri}>' for iri in iris)} }} {node} <{RDF.type}> {t} }}"
+        blank = [cls for cls in named if subclasses[cls][1]]
+        if blank:
+            ends = " ".join(f"<{cls}>" for cls in blank)
+            group = (f"{{ {group} UNION {{ {node} <{RDF.type}> {t} FILTER (isBlank({t})) "
+                     f"VALUES {t}_class {{ {ends} }} {t} <{RDFS.subClassOf}>+ {t}_class }} }}")
+        return group
+
+    return _INSTANCE.sub(instance, text)
 
 
 def _finding(test: Test, focus, value=None, path: ResultPath | None = None, messages=None) -> Finding:
@@ -915,8 +1023,8 @@ def _finding(test: Test, focus, value=None, path: ResultPath | None = None, mess
                    messages or source.messages or (Literal(test.generic_message),), source.constraint)
 
 
-def _findings(store, query: CompiledQuery) -> Iterable[Finding]:
-    rows = store.select(query.text)
+def _findings(store, query: CompiledQuery, text: str) -> Iterable[Finding]:
+    rows = store.select(text)
     if query.kind == "values":
         for row in rows:
             for test in query.tests:

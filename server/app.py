@@ -14,7 +14,7 @@ from flask_cors import CORS
 from kg.config import Paths, serve_defaults
 from kg.publish.site import VOID_PATH
 
-from .follow import FollowLink, read_link
+from .follow import FollowLink, FollowServer, read_link
 from .http import pages_headers
 from .http.cache import EXTENSION as CACHE, Cache, ResponseCache
 from .sparql.backend import Backend, Limits
@@ -30,7 +30,7 @@ DEFAULTS = {
     "KG_PUBLISHED": None,  # with it, the folder where its build published (kg.build.Outcome.published)
     "KG_STORE_PATH": None,  # else the store link of an on-disk build (default var/store)
     "KG_STORE_URL": None,  # or a SPARQL server's query endpoint, which the app then fronts (kg.store.remote)
-    "KG_STORE_REMOTE": {},  # options for it: kind, graph_store (credentials come from the environment)
+    "KG_STORE_REMOTE": {},  # options for it: kind, graph_store, update (credentials come from the environment)
     "SHARED_VIEWS": None,  # the folder of shared result views (server.shared_views); None: views/ beside the store link
     # A stuck query, a worker past its memory: `kg serve` recycles the worker (server.sparql.watchdog). An app
     # embedded elsewhere only logs, and watches no memory: its process is not a worker of ours.
@@ -53,13 +53,13 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(DEFAULTS)
     app.config.update(config or {})
     cfg = app.config
-    follow = False
+    follow = follow_server = False
     # One watchdog per app: a backend of a newer build (server.follow) reports to the same one.
     cfg["KG_WATCHDOG"] = Watchdog(cfg["ON_TROUBLE"], cfg["WORKER_MEMORY"])
     if cfg["KG_STORE"] is not None:
         backend = Backend.for_store(cfg["KG_STORE"], Limits.from_config(cfg), cfg["KG_PUBLISHED"])
     elif cfg["KG_STORE_URL"]:
-        # A server has no link to follow: after `kg build --store URL`, restart `kg serve` or send it SIGHUP.
+        follow_server = cfg["FOLLOW_INTERVAL"] > 0
         backend = Backend.for_url(cfg["KG_STORE_URL"], cfg["QUERY_TIMEOUT"], **cfg["KG_STORE_REMOTE"])
     else:
         follow = cfg["FOLLOW_INTERVAL"] > 0
@@ -82,6 +82,8 @@ def create_app(config: dict | None = None) -> Flask:
         app.wsgi_app = ResponseCache(app.wsgi_app, "/sparql", cache)
     if follow:
         app.wsgi_app = FollowLink(app, link, seen, cache)
+    if follow_server:
+        app.wsgi_app = FollowServer(app, cache)
 
     @app.get("/health")
     def health():

@@ -1,4 +1,5 @@
-"""A running server follows the store link: a new build is served as soon as `kg build` switches to it."""
+"""A running server follows its store: a new build is served as soon as `kg build` switches to it (on disk, the
+store link; on a SPARQL server, the build record)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from threading import Lock
 
 from flask import Flask
 
-from kg.errors import InputError
+from kg.errors import InputError, StoreError
 
 from .http.cache import Cache
 from .sparql.backend import Backend, Limits
@@ -58,6 +59,52 @@ class FollowLink:
             # Everything cached for the old build goes before any request can see the new one.
             self.cache.clear()
             config["KG_BACKEND"] = new  # queries still running on the old build finish on it
+
+
+class FollowServer:
+    """Outermost WSGI layer in front of a SPARQL server (kg.store.remote): before a request, moves the app to the
+    build the server serves now.
+
+    `kg build --store URL` switches the server from one build to the next in one update request. A worker notices
+    on its next request: at once when a query of its own met the new build (the RemoteStore then moved to it, to
+    ask again), else when it looks (at most once per FOLLOW_INTERVAL: one small query). A request whose query met
+    the switch answers from the new build under the old one's id; the requests after it, under the new id.
+    """
+
+    def __init__(self, app: Flask, cache: Cache):
+        self.app, self.cache = app, cache
+        self.wsgi_app = app.wsgi_app
+        self.interval = app.config["FOLLOW_INTERVAL"]
+        self.next_look = time.monotonic() + self.interval
+        self.lock = Lock()
+
+    def __call__(self, environ, start_response):
+        backend = self.app.config["KG_BACKEND"]
+        moved = backend.remote.info is not None and backend.remote.info.id != backend.build_id
+        if moved or time.monotonic() >= self.next_look:
+            self.look()
+        return self.wsgi_app(environ, start_response)
+
+    def look(self) -> None:
+        with self.lock:
+            config = self.app.config
+            old = config["KG_BACKEND"]
+            store = old.remote
+            now = time.monotonic()
+            if now >= self.next_look:
+                self.next_look = now + self.interval
+                try:
+                    info = store.read_build()
+                except StoreError as e:  # keep serving; look again next time
+                    print(f"kg serve: cannot look for a new build now: {e}", file=sys.stderr)
+                    return
+                if info is not None:  # None: no build, or its record half rewritten by a switch under way
+                    store.info = info
+            if store.info is None or store.info.id == old.build_id:
+                return
+            # Everything cached for the old build goes before any request can see the new one.
+            self.cache.clear()
+            config["KG_BACKEND"] = Backend.for_remote(store, old.timeout)
 
 
 def read_link(link: Path) -> str | None:

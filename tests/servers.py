@@ -9,14 +9,18 @@ password is the well-known default): its own database, both ports on 127.0.0.1 o
 from __future__ import annotations
 
 import contextlib
+import http.client
 import secrets
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Iterator
+from urllib.parse import parse_qs, urlsplit
 
 import requests
 
@@ -167,3 +171,99 @@ def virtuoso_server(folder: Path, max_rows: int = VIRTUOSO_MAX_ROWS) -> Iterator
         yield server
     finally:
         _stop(process)
+
+
+@dataclass
+class Write:
+    """A write request seen by a FaultyProxy: its method, path, target graph (the GSP's `graph` or Virtuoso's
+    `graph-uri`, None for an update), body, and whether it carries credentials."""
+
+    method: str
+    path: str
+    graph: str | None
+    body: bytes
+    authorized: bool
+
+
+class FaultyProxy:
+    """A proxy in front of a test server that forwards every request, except that a write (a request to one of
+    `write_paths`) meets the fault `fault(write)` chooses, if any:
+      "503"   answered 503 without reaching the server;
+      "drop"  the connection closed without an answer, the server never reached;
+      "cut"   forwarded, then the connection closed without the server's answer (the write was done; the client
+              cannot know);
+      "hang"  no answer for `hang` seconds, then the connection closed.
+    `writes` lists every write with its fault, as they come. `url` is the proxy's address of the server's query
+    endpoint."""
+
+    def __init__(self, server: Server, write_paths: tuple[str, ...], fault=lambda write: None, hang: float = 5.0):
+        upstream = urlsplit(server.url)
+        self.host, self.port = upstream.hostname, upstream.port
+        self.write_paths, self.fault, self.hang = write_paths, fault, hang
+        self.writes: list[tuple[Write, str | None]] = []
+        self.lock = threading.Lock()
+        self.http = ThreadingHTTPServer(("127.0.0.1", 0), _ProxyHandler)
+        self.http.daemon_threads = True
+        self.http.proxy = self
+        self.url = f"http://127.0.0.1:{self.http.server_address[1]}{upstream.path}"
+        self.thread = threading.Thread(target=self.http.serve_forever, daemon=True)
+
+    def __enter__(self) -> FaultyProxy:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.http.shutdown()
+        self.http.server_close()
+
+
+class _ProxyHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as the servers themselves
+
+    def log_message(self, *args) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self._forward()
+
+    do_POST = do_PUT = do_DELETE = do_GET
+
+    def _forward(self) -> None:
+        proxy: FaultyProxy = self.server.proxy
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        path, _, query = self.path.partition("?")
+        fault = None
+        if path in proxy.write_paths:
+            params = parse_qs(query)
+            graph = (params.get("graph") or params.get("graph-uri") or [None])[0]
+            write = Write(self.command, path, graph, body, "Authorization" in self.headers)
+            with proxy.lock:
+                fault = proxy.fault(write)
+                proxy.writes.append((write, fault))
+        if fault == "503":
+            self.send_response_only(503, "Service Unavailable")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if fault in ("drop", "hang"):
+            if fault == "hang":
+                time.sleep(proxy.hang)
+            self.close_connection = True
+            return
+        upstream = http.client.HTTPConnection(proxy.host, proxy.port, timeout=600)
+        skipped = ("host", "connection", "keep-alive", "transfer-encoding")
+        upstream.request(self.command, self.path, body=body,
+                         headers={k: v for k, v in self.headers.items() if k.lower() not in skipped})
+        answer = upstream.getresponse()
+        data = answer.read()
+        upstream.close()
+        if fault == "cut":
+            self.close_connection = True
+            return
+        self.send_response_only(answer.status, answer.reason)  # no Server header of its own: the server's tells its kind
+        for name, value in answer.getheaders():
+            if name.lower() not in ("connection", "keep-alive", "transfer-encoding", "content-length"):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)

@@ -5,13 +5,16 @@ give one clear line, never a traceback."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
+import shutil
 import signal
 import struct
 import subprocess
 import sys
+import threading
 import time
 
 import pyoxigraph as ox
@@ -21,17 +24,17 @@ import requests
 from kg.queries import catalogue as named_queries
 from kg.queries import run as q
 from kg.config import ROOT
+from kg.store import remote as remote_module
+from kg.store.embedded import KGStore
 from kg.store.remote import BUILD_GRAPH, RemoteStore
 
 from .live import free_port, serving
-from .servers import VIRTUOSO_MAX_ROWS, oxigraph_server, virtuoso_server
+from .servers import VIRTUOSO_MAX_ROWS, FaultyProxy, oxigraph_server, virtuoso_server
 
 # Virtuoso departs from SPARQL 1.1 in the others (docs/operations.md): booleans come back as 0/1, COALESCE drops
 # language tags, a BIND that fails removes the row, and a * path joined with other patterns loses solutions.
-SAME_ON_VIRTUOSO = {
-    "coordinators", "co-partner-pairs", "co-partners-of-organisation", "events-in-period", "funding-levels",
-    "partners-by-country", "project-summary", "projects-by-funding",
-}
+# Virtuoso 7.2 loses solutions of a `+` path joined with other patterns, however written (kg/store/dialect.py).
+DIFFERENT_ON_VIRTUOSO = {"partners-by-programme"}
 EVERYTHING = "SELECT ?s ?p ?o WHERE { ?s ?p ?o }"
 
 
@@ -103,12 +106,15 @@ def test_named_queries_answer_as_the_embedded_store(remote, store):
     remote_store = RemoteStore.connect(server.url)
     names = [n for n, nq in named_queries.catalogue().items() if not any(p.required for p in nq.params)]
     names.remove("fact-provenance")  # right on both, but 9 s on oxigraph serve over an explicit dataset
-    if kind == "virtuoso":
-        names = [n for n in names if n in SAME_ON_VIRTUOSO]
-    assert len(names) >= 8
+    differ = []
     for name in names:
         text = named_queries.get(name).bind({})
-        assert _rows(q.run(remote_store, text)) == _rows(q.run(store, text)), name
+        theirs, ours = _rows(q.run(remote_store, text)), _rows(q.run(store, text))
+        if theirs != ours:
+            differ.append(f"{name}: {len(theirs)} rows, {len(ours)} on the embedded store; e.g. "
+                          f"{sorted(set(theirs) ^ set(ours), key=str)[:2]}")
+    known = DIFFERENT_ON_VIRTUOSO if kind == "virtuoso" else set()
+    assert len(names) >= 18 and {line.split(":")[0] for line in differ} == known, "\n".join(differ)
 
 
 def test_kg_query_and_stats_read_the_server(remote, store, kg_cmd):
@@ -209,3 +215,188 @@ def test_serving_while_the_server_goes_down(tmp_path, store):
 def test_store_option_is_checked(kg_cmd):
     done = kg_cmd("query", "ASK {}", "--store", "ftp://example.org/sparql")
     assert done.returncode == 2 and "expected an http:// or https:// URL of a SPARQL endpoint" in done.stderr
+
+
+# --- Switching builds: atomic, retried, resumed -----------------------------------------------------------------
+
+TEST_GRAPH = "https://w3id.org/cohesion-kg/graph/test/"
+BULK = 20_000  # triples of a graph the switch test changes whole (and grows): a switch that takes a while
+GRAPH_SIZES = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+WRITE_PATHS = {"oxigraph": ("/store", "/update"), "virtuoso": ("/sparql-graph-crud-auth", "/sparql-auth")}
+
+
+@pytest.fixture(scope="module", params=["oxigraph", "virtuoso"])
+def switching(request, tmp_path_factory):
+    """(server, kind): a server of each kind of its own, for the tests that switch it from build to build."""
+    start = oxigraph_server if request.param == "oxigraph" else virtuoso_server
+    with start(tmp_path_factory.mktemp(request.param + "-switching")) as server:
+        yield server, request.param
+
+
+def _data(folder, label: str, extra: str, bulk: int = BULK):
+    """The KG's data/ plus a graph of `bulk` triples whose values say `label`, and a graph of one triple, `extra`."""
+    shutil.copytree(ROOT / "data", folder)
+    with open(folder / "bulk.nq", "w") as out:
+        for i in range(bulk):
+            out.write(f'<https://example.org/bulk/{i}> <https://example.org/bulk#v> "{label} {i}" <{TEST_GRAPH}bulk> .\n')
+    (folder / f"{extra}.nq").write_text(f'<https://example.org/{extra}> <https://example.org/bulk#v> "{extra}" <{TEST_GRAPH}{extra}> .\n')
+    return folder
+
+
+def _changed(store, label: str):
+    """An in-memory KG: the session's, plus a one-triple graph named `label` (each test's build differs)."""
+    kg = KGStore.in_memory()
+    kg.store.bulk_extend(list(store.store))
+    graph = ox.NamedNode(TEST_GRAPH + label)
+    kg.store.add(ox.Quad(ox.NamedNode("https://example.org/" + label), ox.NamedNode("https://example.org/v"), ox.Literal(label), graph))
+    return kg
+
+
+def _served(server) -> tuple:
+    """(build id, the graphs' sizes as the server counts them) of what the server serves."""
+    store = RemoteStore.connect(server.url)
+    return (store.info.id if store.info else None), store.graph_sizes()
+
+
+def test_readers_see_the_old_build_or_the_new_never_a_mix(switching, kg_cmd, tmp_path):
+    """Readers through the library and through `kg serve` query the server while `kg build` switches it to data
+    that changes one graph whole, drops one and adds one: each answer is one build's, and none is an error."""
+    server, kind = switching
+    if kind == "virtuoso":
+        # Measured with Debian's Virtuoso 7.2.3229: with these two readers querying, a Graph Store Protocol POST of
+        # the staging upload never got its answer in 3 of 8 runs, and the readers' queries hung with it (server-side;
+        # openlink/virtuoso-opensource#165). Without readers, builds into Virtuoso switch as tested below.
+        pytest.xfail("Virtuoso's Graph Store Protocol writes can hang against concurrent readers (docs/operations.md)")
+    env = {**server.credentials, "KG_DATA": str(_data(tmp_path / "old", "old", "gone"))}
+    done = kg_cmd("build", "--store", server.url, env=env)
+    assert done.returncode == 0, done.stderr
+    old = RemoteStore.connect(server.url).info
+    assert old.graph_sizes[TEST_GRAPH + "bulk"] == BULK and TEST_GRAPH + "gone" in old.graph_sizes
+    stop = threading.Event()
+    seen: dict[str, list] = {"library": [], "kg serve": []}  # (build id, its graphs' sizes as answered) in order
+    errors: list[str] = []
+
+    def library():
+        store = RemoteStore.connect(server.url)
+        while not stop.is_set():
+            sizes = {row["g"].value: int(row["n"].value) for row in store.select(GRAPH_SIZES)}
+            seen["library"].append((store.info.id, sizes))
+
+    def served(base):
+        for i in itertools.count():
+            if stop.is_set():
+                return
+            answer = requests.get(base + "/sparql", params={"query": f"{GRAPH_SIZES} # {i}"},  # not from the cache
+                                  headers={"Accept": "application/sparql-results+json"}, timeout=60)
+            if answer.status_code != 200:
+                errors.append(f"kg serve answered {answer.status_code}: {answer.text}")
+                continue
+            rows = answer.json()["results"]["bindings"]
+            seen["kg serve"].append((answer.headers["KG-Build"], {r["g"]["value"]: int(r["n"]["value"]) for r in rows}))
+
+    def guarded(read, *args):
+        try:
+            read(*args)
+        except Exception as e:  # any failure of a reader fails the test
+            errors.append(repr(e))
+
+    with serving(server.url, "--workers", "1", "--follow-interval", "0.2") as base:
+        readers = [threading.Thread(target=guarded, args=(library,)), threading.Thread(target=guarded, args=(served, base))]
+        for reader in readers:
+            reader.start()
+        # Other sizes too, so that an answer reading the graph half switched is told from both builds'.
+        env["KG_DATA"] = str(_data(tmp_path / "new", "new", "added", BULK + 1000))
+        done = kg_cmd("build", "--store", server.url, env=env)
+        time.sleep(1.5)  # the readers see the new build
+        stop.set()
+        for reader in readers:
+            reader.join(timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert errors == []
+    new = RemoteStore.connect(server.url).info
+    assert TEST_GRAPH + "added" in new.graph_sizes and TEST_GRAPH + "gone" not in new.graph_sizes
+    builds = {old.id: old.graph_sizes, new.id: new.graph_sizes}
+    for reader, answers in seen.items():
+        assert [b for b, _ in answers][0] == old.id and answers[-1][0] == new.id, reader
+        # Each answer is all one build's: its graphs, each of its size; once new, never old again.
+        assert all(sizes in builds.values() for _, sizes in answers), reader
+        firsts = [i for i, (_, sizes) in enumerate(answers) if sizes == new.graph_sizes]
+        assert all(sizes == new.graph_sizes for _, sizes in answers[firsts[0]:]), reader
+    # The library knows which build each answer came from.
+    assert all(sizes == builds[build] for build, sizes in seen["library"])
+    assert _served(server) == (new.id, new.graph_sizes)
+
+
+def _quiet_retries(monkeypatch) -> None:
+    # The same attempts, without the waits between them; and a hanging request given up after 3 s, not 120.
+    monkeypatch.setattr(remote_module, "RETRY_WAITS", (0.05,) * len(remote_module.RETRY_WAITS))
+    monkeypatch.setattr(remote_module, "CHUNK_TIMEOUT", 3.0)
+
+
+def test_failed_writes_are_sent_again(switching, store, monkeypatch):
+    """Through a proxy that answers 503, drops the connection, hangs, or loses the answer of a write the server
+    did (a chunk with blank nodes: Virtuoso then holds them twice), the build still lands exactly."""
+    server, kind = switching
+    _quiet_retries(monkeypatch)
+    gsp, update = WRITE_PATHS[kind]
+    applied = lambda w: w.authorized or not server.user  # else Virtuoso asks for credentials, and does nothing
+    plan = [("503", lambda w: w.path == gsp and w.method == "POST"),
+            ("drop", lambda w: w.path == gsp and w.method == "POST"),
+            ("cut", lambda w: w.path == gsp and b"_:" in w.body and applied(w)),
+            ("hang", lambda w: w.path == gsp and w.method == "POST"),
+            ("503", lambda w: w.path == update)]  # the switch, or the marker before it on Virtuoso
+
+    def fault(write):
+        if plan and plan[0][1](write):
+            return plan.pop(0)[0]  # each fault once, in this order
+        return None
+
+    kg = _changed(store, "retried")
+    with FaultyProxy(server, WRITE_PATHS[kind], fault) as proxy:
+        info = RemoteStore(proxy.url, user=server.user, password=server.password).replace_build(kg, {"inference": "owlrl", "kg_version": "test"})
+    assert plan == []
+    assert [f for _, f in proxy.writes if f] == ["503", "drop", "cut", "hang", "503"]
+    assert _served(server) == (info.id, kg.graph_sizes())
+
+
+def test_a_failed_upload_changes_nothing_and_a_rerun_resumes_it(switching, kg_cmd, tmp_path):
+    """`kg build` through a proxy that refuses every chunk after the first five fails with one line, the served
+    build untouched; run again, it sends only what the failed run had not, and switches."""
+    server, kind = switching
+    before = _served(server)
+    gsp, _ = WRITE_PATHS[kind]
+    sent = []
+
+    def refuse_after_five(write):
+        if write.path == gsp and write.method == "POST" and (write.authorized or not server.user):
+            sent.append(write.graph)
+            return "503" if len(sent) > 5 else None
+        return None
+
+    env = {**server.credentials, "KG_DATA": str(_data(tmp_path / "data", "resumed", "resumed"))}
+    with FaultyProxy(server, WRITE_PATHS[kind], refuse_after_five) as proxy:
+        failed = kg_cmd("build", "--store", proxy.url, env=env)
+    assert failed.returncode == 2
+    assert failed.stderr.startswith(f"kg: error: {proxy.url.rsplit('/', 1)[0]}{gsp}: the store answered HTTP 503")
+    assert failed.stderr.count("\n") == 1 and "Traceback" not in failed.stderr
+    assert _served(server) == before
+    staged = set(sent[:5])  # each graph is one chunk here: these five were staged whole
+    sent.clear()
+
+    def count(write):
+        if write.path == gsp and write.method == "POST" and (write.authorized or not server.user):
+            sent.append(write.graph)
+
+    with FaultyProxy(server, WRITE_PATHS[kind], count) as proxy:
+        done = kg_cmd("build", "--store", proxy.url, env=env)
+    assert done.returncode == 0, done.stderr
+    info = RemoteStore.connect(server.url).info
+    assert _served(server) == (info.id, info.graph_sizes)
+    assert staged.isdisjoint(sent)
+    # All but those five: the ontology's graph, which has blank nodes, is staged anew (their labels are new in
+    # every build) whether or not it was among them.
+    assert len(sent) in (len(info.graph_sizes) - 5, len(info.graph_sizes) - 4)
+    # The staging graphs are gone, the failed run's too.
+    staging = f'SELECT ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER (STRSTARTS(STR(?g), "{remote_module.STAGING}")) }}'
+    answer = requests.post(server.url, data={"query": staging}, headers={"Accept": "application/sparql-results+json"}, timeout=60)
+    assert answer.status_code == 200 and answer.json()["results"]["bindings"] == []

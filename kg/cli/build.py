@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from kg.reasoning.reference import Inference
 
 from .options import ENGINE_CHOICES, ENGINE_HELP, add_store_options, location, paths, remote_options
@@ -44,8 +46,13 @@ def run(args) -> int:
         f"({outcome.inferred_count} inferred, {args.inference}, {args.engine} engine); {outcome.report.summary()}; {times}"
     )
     if remote is not None:
-        rate = triples / outcome.timings["upload"] if outcome.timings.get("upload") else 0
-        print(f"store: {place.url} ({remote.kind}; {rate:,.0f} triples/s uploaded)")
+        steps = remote.timings  # the upload's own steps: staging, the switch, dropping the staging graphs
+        rate = triples / steps["upload"] if steps["upload"] else 0
+        print(f"store: {place.url} ({remote.kind}; {rate:,.0f} triples/s uploaded, switched in {steps['switch']:.2f}s, "
+              f"staging dropped in {steps['clean']:.2f}s)")
+        if remote.cleanup_error is not None:
+            print(f"kg: warning: staging graphs are left on the server, the next build drops them: {remote.cleanup_error}",
+                  file=sys.stderr)
     else:
         print(f"store: {place if place.path is not None else 'memory (nothing was kept)'}")
     return 0

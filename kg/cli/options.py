@@ -23,6 +23,8 @@ def add_store_options(p: argparse.ArgumentParser, help_text: str = STORE_HELP) -
     p.add_argument("--store-graph-store", metavar="URL", default=None,
                    help="its Graph Store Protocol endpoint, where `kg build` writes (default: by --store-kind's convention); "
                    "credentials come from KG_STORE_USER and KG_STORE_PASSWORD")
+    p.add_argument("--store-update", metavar="URL", default=None,
+                   help="its SPARQL Update endpoint, where `kg build` switches to the new build (default: by --store-kind's convention)")
 
 
 def paths(args) -> Paths:
@@ -40,7 +42,8 @@ def location(args):
 
 
 def remote_options(args) -> dict:
-    return {"kind": getattr(args, "store_kind", None), "graph_store": getattr(args, "store_graph_store", None)}
+    return {"kind": getattr(args, "store_kind", None), "graph_store": getattr(args, "store_graph_store", None),
+            "update": getattr(args, "store_update", None)}
 
 
 def open_store(args):

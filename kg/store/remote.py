@@ -1,11 +1,12 @@
 """A SPARQL 1.1 server as the KG's store: queries through the SPARQL Protocol, graphs written through the Graph
-Store Protocol (GSP). It offers what the build steps and the server need of a kg.store.embedded.KGStore: `query`,
-`select`, `add_quads`, `named_graphs`, `graph_sizes`, `len()` and `info`.
+Store Protocol (GSP) and switched in with SPARQL Update. It offers what the build steps and the server need of a
+kg.store.embedded.KGStore: `query`, `select`, `add_quads`, `named_graphs`, `graph_sizes`, `len()` and `info`.
 
 Three kinds of server, told apart by the `Server` header of their first answer unless given:
-  virtuoso  queries at …/sparql, writes at …/sparql-graph-crud-auth (GSP) with Digest authentication;
-  oxigraph  `oxigraph serve`: queries at …/query, writes at …/store (GSP);
-  generic   any other: the query URL as given, the GSP URL given separately (Basic authentication).
+  virtuoso  queries at …/sparql, writes at …/sparql-graph-crud-auth (GSP) and …/sparql-auth (Update), with
+            Digest authentication;
+  oxigraph  `oxigraph serve`: queries at …/query, writes at …/store (GSP) and …/update;
+  generic   any other: the query URL as given, the GSP and Update URLs given separately (Basic authentication).
 Credentials come from the environment (KG_STORE_USER, KG_STORE_PASSWORD), never from the command line, where
 any user of the machine could read them.
 
@@ -14,6 +15,29 @@ graphs it wrote. Every query that does not name its own dataset (FROM, FROM NAME
 parameters) is sent with those graphs as its default and named graphs, so it sees what the embedded store would:
 neither the server's own graphs (Virtuoso has several) nor graphs someone else loaded. That is also why the
 server's own default-graph setting does not matter to the KG's queries.
+
+Writing a build (`replace_build`). The server goes from one build to the next in one SPARQL Update request, so
+that a reader sees the old build or the new, never half of one:
+  1. stage: each graph of the build is POSTed, in chunks of CHUNK_TRIPLES N-Triples, into a staging graph named
+     by a digest of the graph's IRI and triples (STAGING…), never into a graph readers query; a staging graph a
+     run cut short left complete is not sent again, one left partial is completed (RDF graphs are sets: a chunk
+     sent twice is stored once). Their sizes, counted by the server, must be what was sent;
+  2. switch: one update request makes each KG graph equal to its staging graph (deleting and inserting only the
+     triples that differ, so a build that changes little switches fast), drops the graphs the previous build had
+     and this one lacks, and replaces the build record;
+  3. clean: every staging graph is dropped, a failed run's too.
+Oxigraph applies an update request in one transaction and reads from snapshots: its readers never see the
+switch half done, and go on reading the old build while it runs. Virtuoso applies an update as it goes, its
+readers seeing each change as it is made; there (and on generic servers, whose isolation is unknown) the switch
+is bracketed by a marker (SWITCHING_GRAPH) set before and removed after it.
+Every write is sent again after a connection error, a timeout or a 5xx answer (RETRY_WAITS): all are
+idempotent (a POSTed chunk; a DELETE; the switch, which makes graphs equal to others), except that Virtuoso gives
+the blank nodes of a chunk stored twice new identities: the size check then finds the staging graph too big,
+and it is sent once more from empty.
+
+Reading a build. A query's answer must come from one build alone: after each answer, the store asks which build
+the server serves (one small query). If a switch is under way (the marker), it waits for its end; if the build
+is no longer the one queried, it moves to the new build (`info`) and asks again.
 
 Row limits. Virtuoso cuts every result at its ResultSetMaxRows and says so only for SELECT (an
 X-SPARQL-MaxRows header); a CONSTRUCT is cut without a word (the limit is then read from the server's
@@ -24,6 +48,7 @@ paged (a DESCRIBE), or a caller that asks for no paging (a client of `kg serve`)
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import os
@@ -40,19 +65,29 @@ from kg.namespaces import GRAPH, PREFIXES
 from kg.sparql_text import prefixes as declared_prefixes
 from kg.sparql_text import services, tokens
 from kg.store.builds import BuildInfo
+from kg.store.dialect import Dialect, for_kind
 
 KINDS = ("virtuoso", "oxigraph", "generic")
 BUILD_GRAPH = str(GRAPH["build"])  # what `kg build --store URL` wrote last: the build's identity and its graphs
 USER_ENV, PASSWORD_ENV = "KG_STORE_USER", "KG_STORE_PASSWORD"
 DEFAULT_TIMEOUT = 300.0  # seconds to wait for one answer, outside `kg serve` (which uses its query timeout)
 CONNECT_TIMEOUT = 10.0
+POOL_SIZE = 64  # keep-alive connections per host kept open: more than `kg serve --threads` (32 by default)
 CHUNK_TRIPLES = 50_000  # N-Triples sent per request when loading: a few MB, so memory stays flat at any size
+CHUNK_TIMEOUT = 120.0  # seconds for one chunk (about one second's work): a server that hangs is asked again sooner
+GRAPH_TIMEOUT = 3600.0  # seconds for a request writing whole graphs: the switch, dropping a staging graph
+RETRY_WAITS = (1.0, 2.0, 4.0, 8.0)  # seconds before each further attempt of a write: five attempts in all
+SWITCH_POLL = 0.2  # seconds between looks, by a reader waiting for the end of a switch
+STAGING = BUILD_GRAPH + "/staging/"  # + a digest of a graph's IRI and triples: where it is uploaded before the switch
+SWITCHING_GRAPH = BUILD_GRAPH + "/switching"  # the marker: names the build being switched to, while it is
+ISOLATED_KINDS = ("oxigraph",)  # servers applying an update request in one transaction, their readers a snapshot
 
 RESULTS_JSON = "application/sparql-results+json"
 N_TRIPLES = "application/n-triples"
 _DCT, _VOID, _XSD = "http://purl.org/dc/terms/", "http://rdfs.org/ns/void#", PREFIXES["xsd"]
 _OWL_VERSION = PREFIXES["owl"] + "versionInfo"
 _INFERENCE = BUILD_GRAPH + "#inference"
+_SWITCHING_TO = BUILD_GRAPH + "#switchingTo"
 _ASK_VARIABLE = "__ASK_RETVAL"  # Virtuoso answers ASK with one solution binding it to 1 or 0
 
 
@@ -61,19 +96,21 @@ class Endpoints:
     query: str
     graph_store: str | None  # GSP endpoint; None when the server's is not known (writes are then refused)
     kind: str
+    update: str | None = None  # SPARQL Update endpoint; None when not known (builds are then refused)
 
 
-def endpoints(url: str, kind: str, graph_store: str | None = None) -> Endpoints:
+def endpoints(url: str, kind: str, graph_store: str | None = None, update: str | None = None) -> Endpoints:
     """The endpoints of a server of `kind` whose query endpoint is `url`, by each server's conventions."""
     root = url.rstrip("/")
-    derived = None
+    derived = derived_update = None
     if kind == "virtuoso":
         root = re.sub(r"/sparql(-auth)?$", "", root)
         derived = root + "/sparql-graph-crud-auth"
+        derived_update = root + "/sparql-auth"  # the endpoint that authenticates: /sparql's own user may not write
     elif kind == "oxigraph":
         root = re.sub(r"/query$", "", root)
-        derived = root + "/store"
-    return Endpoints(url, graph_store or derived, kind)
+        derived, derived_update = root + "/store", root + "/update"
+    return Endpoints(url, graph_store or derived, kind, update or derived_update)
 
 
 def check_url(url: str, option: str = "--store") -> str:
@@ -89,16 +126,21 @@ class RemoteStore:
     path = None  # no build folder: no dumps, no network files
 
     def __init__(self, url: str, kind: str | None = None, graph_store: str | None = None,
-                 timeout: float = DEFAULT_TIMEOUT, user: str | None = None, password: str | None = None):
+                 timeout: float = DEFAULT_TIMEOUT, user: str | None = None, password: str | None = None,
+                 update: str | None = None):
         self.url = check_url(url)
         if graph_store is not None:
             check_url(graph_store, "--store-graph-store")
+        if update is not None:
+            check_url(update, "--store-update")
         if kind is not None and kind not in KINDS:
             raise InputError(f"unknown store kind {kind!r}; use one of: {', '.join(KINDS)}", "--store-kind")
-        self._kind, self._graph_store = kind, graph_store
+        self._kind, self._graph_store, self._update_endpoint = kind, graph_store, update
         self.timeout = timeout
         self.user, self.password = user, password
         self.info: BuildInfo | None = None
+        self.timings: dict[str, float] = {}  # of the last replace_build: seconds of upload, switch and clean
+        self.cleanup_error: StoreError | None = None  # of the last replace_build: the staging graphs it left
         self.max_rows: int | None = None  # the server's row limit, once known
         self._max_rows_asked = False
         self._session, self._session_pid = None, None
@@ -106,9 +148,10 @@ class RemoteStore:
 
     @classmethod
     def connect(cls, url: str, kind: str | None = None, graph_store: str | None = None,
-                timeout: float = DEFAULT_TIMEOUT) -> RemoteStore:
+                timeout: float = DEFAULT_TIMEOUT, update: str | None = None) -> RemoteStore:
         """Reach the server, learn its kind and read the build it holds (if any); credentials from the environment."""
-        store = cls(url, kind, graph_store, timeout, os.environ.get(USER_ENV) or None, os.environ.get(PASSWORD_ENV) or None)
+        store = cls(url, kind, graph_store, timeout, os.environ.get(USER_ENV) or None, os.environ.get(PASSWORD_ENV) or None,
+                    update)
         store.info = store.read_build()
         return store
 
@@ -122,7 +165,7 @@ class RemoteStore:
 
     @property
     def endpoints(self) -> Endpoints:
-        return endpoints(self.url, self.kind, self._graph_store)
+        return endpoints(self.url, self.kind, self._graph_store, self._update_endpoint)
 
     def __len__(self) -> int:
         if self.info is not None:
@@ -142,12 +185,23 @@ class RemoteStore:
               use_default_graph_as_union: bool = True, page: bool = True, prefixes=None):
         """Run a query over the KG's graphs, like KGStore.query: a pyoxigraph QuerySolutions or QueryBoolean, or
         a list of Triples. The options are pyoxigraph's. A SELECT cut by the server's row limit is completed by
-        paging when `page`; otherwise, and for graphs, the cut result comes as TruncatedResults."""
+        paging when `page`; otherwise, and for graphs, the cut result comes as TruncatedResults. The answer comes
+        from one build alone, the one `info` then names (module docstring, "Reading a build")."""
         del use_default_graph_as_union, prefixes  # the KG's dataset and prefixes are always those of the build
         form = self._check(text, base_iri)
-        dataset = self._dataset(text, default_graph, named_graphs)
         deadline = time.monotonic() + self.timeout  # for all the pages of one answer together
-        return self._send(self._with_prologue(text, base_iri), form, dataset, page=page, deadline=deadline)
+        sent = for_kind(self.kind).query(text)  # in the server's dialect (kg.store.dialect)
+        while True:
+            build = self.info.id if self.info is not None else None
+            dataset = self._dataset(text, default_graph, named_graphs)
+            try:
+                result = self._send(self._with_prologue(sent, base_iri), form, dataset, page=page, deadline=deadline)
+            except TruncatedResults:
+                if self._still_serving(build, deadline):
+                    raise
+                continue
+            if self._still_serving(build, deadline):
+                return result
 
     def select(self, text: str):
         """Every solution of a SELECT (paging past the server's row limit): each maps a variable to a term or None."""
@@ -167,59 +221,128 @@ class RemoteStore:
 
     def load_graph(self, name: str, triples) -> int:
         """Replace graph `name` with `triples` (an iterable of Triples or Quads): the first chunk PUT, the rest
-        POSTed, each with its length given (Virtuoso stores nothing from a chunked body, yet answers 201)."""
+        POSTed, each with its length given (Virtuoso stores nothing from a chunked body, yet answers 201). Readers
+        see the graph change chunk by chunk: a build stages and switches instead (`replace_build`)."""
         sent = 0
         for i, chunk in enumerate(_chunks(triples, CHUNK_TRIPLES)):
-            data = ox.serialize((ox.Triple(t.subject, t.predicate, t.object) for t in chunk), format=ox.RdfFormat.N_TRIPLES)
-            self._write("PUT" if i == 0 else "POST", name, data)
+            self._write("PUT" if i == 0 else "POST", name, _n_triples(chunk))
             sent += len(chunk)
         if not sent:
             self.drop_graph(name)
         return sent
 
-    def drop_graph(self, name: str) -> None:
-        self._write("DELETE", name, None, missing_ok=True)
+    def drop_graph(self, name: str, timeout: float | None = None) -> None:
+        self._write("DELETE", name, None, missing_ok=True, timeout=timeout)
 
     def check_writable(self) -> None:
-        """Fail now rather than after the build's work when the server will refuse its writes: a DELETE of a
-        graph nobody writes needs the same rights as a load, and changes nothing."""
+        """Fail now rather than after the build's work when the server will refuse its writes: deleting a graph
+        nobody writes, through the GSP endpoint and through the Update endpoint, needs the rights a build needs,
+        and changes nothing."""
         self.drop_graph(BUILD_GRAPH + "/write-check")
+        self._update(f"DROP SILENT GRAPH <{BUILD_GRAPH}/write-check>")
 
     def replace_build(self, kg_store, info_fields: dict) -> BuildInfo:
-        """Make the server hold exactly the graphs of `kg_store` (built and validated here), then the build
-        record. Not atomic: the record goes first and comes back last, so a build cut short leaves a store that
-        `kg serve` refuses ("no complete build") until a build into it completes; run `kg build` again."""
-        build_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+        """Make the server serve exactly the graphs of `kg_store` (built and validated here) under a new build
+        record: staged, switched in by one update request, the staging graphs dropped (module docstring, "Writing
+        a build"). The seconds each step took are left in `timings`; a failure to drop the staging graphs after
+        the switch, in `cleanup_error` (the build is served all the same)."""
+        started = time.perf_counter()
         previous = self.read_build()
         sizes = kg_store.graph_sizes()
-        self.drop_graph(BUILD_GRAPH)
-        for name in sorted(sizes):
-            self.load_graph(name, kg_store.store.quads_for_pattern(None, None, None, ox.NamedNode(name)))
-        for name in sorted(set(previous.graph_sizes) - set(sizes) if previous else ()):
-            self.drop_graph(name)  # a source file removed since the last build
-        stored = self._stored_sizes(sorted(sizes))
-        wrong = {g: (n, stored.get(g, 0)) for g, n in sizes.items() if stored.get(g, 0) != n}
-        if wrong:
-            listed = "; ".join(f"<{g}>: {n} sent, {m} stored" for g, (n, m) in sorted(wrong.items()))
-            raise StoreError(
-                f"the server did not store what was sent ({listed}); Virtuoso merges literals of equal value "
-                "(1 and true, a date and its month) and drops triples it cannot parse without saying so",
-                self.endpoints.graph_store,
-            )
+        quads = lambda name: kg_store.store.quads_for_pattern(None, None, None, ox.NamedNode(name))
+        staging = {name: _staging_graph(name, quads(name)) for name in sorted(sizes)}
+        self._stage(staging, sizes, quads)
+        staged = time.perf_counter()
         info = BuildInfo(
-            id=build_id,
+            id=datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ"),
             created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
             triples=sum(sizes.values()),
             graphs=len(sizes),
             graph_sizes=sizes,
             **info_fields,
         )
-        self.load_graph(BUILD_GRAPH, ox.parse(_build_record(info).encode(), format=ox.RdfFormat.N_TRIPLES))
+        gone = sorted(set(previous.graph_sizes) - set(sizes)) if previous else []  # a source file removed since
+        self._switch(info, staging, gone, previous)
         self.info = info
+        switched = time.perf_counter()
+        self.cleanup_error = None
+        try:
+            self._drop_staging()
+        except StoreError as e:
+            self.cleanup_error = e
+        self.timings = {"upload": staged - started, "switch": switched - staged, "clean": time.perf_counter() - switched}
         return info
 
+    def _stage(self, staging: dict[str, str], sizes: dict[str, int], quads) -> None:
+        """Upload each graph (`quads(name)` lists it) into its staging graph, unless an earlier run left that
+        complete, and check what the server stored. A staging graph found wrong is sent once more from empty: a
+        retried chunk may have been stored twice, which on Virtuoso doubles its blank nodes."""
+        stored = self._stored_sizes(list(staging.values()))
+        for name, graph in staging.items():
+            if stored.get(graph, 0) != sizes[name]:
+                self._upload(graph, quads(name))  # into what a failed run left: graphs are sets, chunks add nothing twice
+        stored = self._stored_sizes(list(staging.values()))
+        for name, graph in staging.items():
+            if stored.get(graph, 0) != sizes[name]:
+                self.drop_graph(graph, GRAPH_TIMEOUT)
+                self._upload(graph, quads(name))
+        stored = self._stored_sizes(list(staging.values()))
+        wrong = {name: (n, stored.get(staging[name], 0)) for name, n in sizes.items() if stored.get(staging[name], 0) != n}
+        if wrong:
+            listed = "; ".join(f"<{g}>: {n} sent, {m} stored" for g, (n, m) in sorted(wrong.items()))
+            raise StoreError(
+                f"the server did not store what was sent ({listed}); Virtuoso merges literals of equal value "
+                "(1 and true, a date and its month) and drops triples it cannot parse without saying so; the build "
+                "it serves is unchanged",
+                self.endpoints.graph_store,
+            )
+
+    def _upload(self, graph: str, quads) -> None:
+        for chunk in _chunks(quads, CHUNK_TRIPLES):
+            self._write("POST", graph, _n_triples(chunk))
+
+    def _switch(self, info: BuildInfo, staging: dict[str, str], gone: list[str], previous: BuildInfo | None) -> None:
+        """Serve build `info`: one update request (`_switch_request`), marked where readers would see it half done."""
+        marked = self.kind not in ISOLATED_KINDS
+        if marked:
+            self._update(f"INSERT DATA {{ GRAPH <{SWITCHING_GRAPH}> {{ <{BUILD_GRAPH}> <{_SWITCHING_TO}> {json.dumps(info.id)} }} }}")
+        try:
+            self._update(_switch_request(info, staging, gone), GRAPH_TIMEOUT)
+        except StoreError as e:
+            if self._served_id() != info.id:  # else only the answer was lost
+                was = f"build {previous.id}" if previous else "no build"
+                if not marked:
+                    raise StoreError(f"the switch to build {info.id} failed ({e.message}); the server still serves "
+                                     f"{was}", e.where) from None
+                if getattr(e, "status", None) is not None and e.status < 500:  # refused before anything changed
+                    self._update(f"DROP SILENT GRAPH <{SWITCHING_GRAPH}>")
+                    raise StoreError(f"the switch to build {info.id} was refused ({e.message}); the server still serves "
+                                     f"{was}", e.where) from None
+                raise StoreError(
+                    f"the switch to build {info.id} failed ({e.message}); this server applies an update as it goes, so the "
+                    f"KG's graphs may be partly switched from {was}: queries through kg wait for the switch to end "
+                    "until a build completes; run `kg build --store URL` again", e.where) from None
+        if marked:
+            self._update(f"DROP SILENT GRAPH <{SWITCHING_GRAPH}>")
+        if self._served_id() != info.id:
+            raise StoreError(f"the server answered the switch to build {info.id} as done, yet does not serve it", self.endpoints.update)
+
+    def _served_id(self) -> str | None:
+        try:
+            return self._served_build(time.monotonic() + self.timeout)[0]
+        except StoreError:
+            return None
+
+    def _drop_staging(self) -> None:
+        """Drop every staging graph on the server: this build's, switched in, and those of runs that failed."""
+        query = f'SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER (STRSTARTS(STR(?g), "{STAGING}")) }}'
+        for row in self._send(query, "select", dataset=[]):
+            self.drop_graph(row["g"].value, GRAPH_TIMEOUT)
+
     def read_build(self) -> BuildInfo | None:
-        """The build record `kg build --store URL` wrote, or None when there is none (or it was cut short)."""
+        """The build record `kg build --store URL` wrote, or None when there is none or it is not whole: the graphs'
+        sizes must add up to the build's, as they do not in a record read half rewritten (by a switch on a server
+        whose readers see an update as it goes)."""
         rows = self._send(f"SELECT ?s ?p ?o WHERE {{ GRAPH <{BUILD_GRAPH}> {{ ?s ?p ?o }} }}", "select", dataset=[])
         record, sizes, parts = {}, {}, set()
         for row in rows:
@@ -232,7 +355,7 @@ class RemoteStore:
             elif p == _VOID + "triples":
                 sizes[s] = int(o.value)
         try:
-            return BuildInfo(
+            info = BuildInfo(
                 id=record[_DCT + "identifier"],
                 created=datetime.fromisoformat(record[_DCT + "created"]).isoformat(timespec="seconds"),
                 triples=int(record[_VOID + "triples"]),
@@ -243,11 +366,39 @@ class RemoteStore:
             )
         except (KeyError, ValueError):
             return None
+        return info if sum(info.graph_sizes.values()) == info.triples else None
 
     def _stored_sizes(self, names: list[str]) -> dict[str, int]:
         values = " ".join(f"<{g}>" for g in names)
         query = f"SELECT ?g (COUNT(*) AS ?n) WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }} GROUP BY ?g"
         return {s["g"].value: int(s["n"].value) for s in self._send(query, "select", dataset=[])}
+
+    def _served_build(self, deadline: float) -> tuple[str | None, str | None]:
+        """The id of the build the server serves, and that of the build a switch under way goes to (or None)."""
+        query = (f"SELECT ?id ?to WHERE {{ {{ GRAPH <{BUILD_GRAPH}> {{ <{BUILD_GRAPH}> <{_DCT}identifier> ?id }} }} "
+                 f"UNION {{ GRAPH <{SWITCHING_GRAPH}> {{ <{BUILD_GRAPH}> <{_SWITCHING_TO}> ?to }} }} }}")
+        rows = list(self._send(query, "select", dataset=[], deadline=deadline))
+        ids = {row["id"].value for row in rows if row["id"] is not None}
+        switching = next((row["to"].value for row in rows if row["to"] is not None), None)
+        return (ids.pop() if len(ids) == 1 else None), switching
+
+    def _still_serving(self, build: str | None, deadline: float) -> bool:
+        """Whether the server still serves `build`, the one an answer just received was asked of: then no switch
+        came in between, and the answer is that build's alone. Otherwise, once a switch under way has ended, this
+        store moves to the build served now (`info`) for the query to be asked again."""
+        while True:
+            served, switching = self._served_build(deadline)
+            if switching is None and served == build:
+                return True
+            if switching is None:
+                info = self.read_build()
+                if info is not None or served is None:  # else the record is being rewritten: look again
+                    self.info = info
+                    return False
+            if time.monotonic() + SWITCH_POLL >= deadline:
+                raise StoreTimeout(f"the store is switching to build {switching or '(unknown)'} and did not finish within "
+                                   f"{self.timeout:g} s (a switch cut short leaves it so until a build completes)", self.url)
+            time.sleep(SWITCH_POLL)
 
     # --- Queries ----------------------------------------------------------------------------------------------
 
@@ -289,11 +440,11 @@ class RemoteStore:
 
     def _send(self, text: str, form: str, dataset: list, page: bool = True, deadline: float | None = None):
         accept = N_TRIPLES if form == "graph" else RESULTS_JSON
-        response = self._request("POST", self.url, data=[("query", text), *dataset, *self._timeout_param(deadline)],
+        response = self._request("POST", self.url, data=[*self._dialect.request(text, dataset), *self._timeout_param(deadline)],
                                  headers={"Accept": accept}, deadline=deadline)
         if form == "graph":
             return self._graph_result(response, text, dataset, page, deadline)
-        document = _results_document(response, self.url)
+        document = self._dialect.solutions(_results_document(response, self.url))
         if form == "ask":
             return _as_boolean(document, self.url)
         if "boolean" in document:
@@ -313,9 +464,9 @@ class RemoteStore:
         rows: list = []
         for offset in itertools.count(0, size):
             paged = f"{prologue}\nSELECT * WHERE {{ {{ {body}\n}} }} OFFSET {offset} LIMIT {size}"
-            response = self._request("POST", self.url, data=[("query", paged), *dataset, *self._timeout_param(deadline)],
+            response = self._request("POST", self.url, data=[*self._dialect.request(paged, dataset), *self._timeout_param(deadline)],
                                      headers={"Accept": RESULTS_JSON}, deadline=deadline)
-            page_rows = _results_document(response, self.url).get("results", {}).get("bindings", [])
+            page_rows = self._dialect.solutions(_results_document(response, self.url)).get("results", {}).get("bindings", [])
             rows += page_rows
             if len(page_rows) < size:
                 break
@@ -330,6 +481,7 @@ class RemoteStore:
             triples = [ox.Triple(q.subject, q.predicate, q.object) for q in ox.parse(response.content, format=fmt)]
         except SyntaxError as e:
             raise StoreError(f"the server's answer is not valid {media_type}: {e}", self.url) from None
+        triples = self._dialect.triples(triples)
         limit = self._graph_limit()
         if not limit or len(triples) < limit:
             return triples
@@ -349,7 +501,7 @@ class RemoteStore:
         seen: dict = {}
         for offset in range(0, solutions, per_page):
             paged = f"{prologue}\nCONSTRUCT {template} WHERE {{ {{ {ordered}\n}} }} OFFSET {offset} LIMIT {per_page}"
-            response = self._request("POST", self.url, data=[("query", paged), *dataset, *self._timeout_param(deadline)],
+            response = self._request("POST", self.url, data=[*self._dialect.request(paged, dataset), *self._timeout_param(deadline)],
                                      headers={"Accept": N_TRIPLES}, deadline=deadline)
             got = self._graph_result(response, paged, dataset, False, deadline)
             seen.update(dict.fromkeys(got))
@@ -367,6 +519,11 @@ class RemoteStore:
             except (StoreError, StopIteration, KeyError):
                 pass  # not allowed to read it: graphs cannot be checked, SELECTs still are by their header
         return self.max_rows
+
+    @property
+    def _dialect(self) -> Dialect:
+        """The dialect of the server (SPARQL 1.1 as written until its kind is known, i.e. for the first request)."""
+        return for_kind(self._kind)
 
     def _cut_message(self, graph: bool = False) -> str:
         what = "a graph" if graph else "the results"
@@ -388,6 +545,11 @@ class RemoteStore:
 
         if self._session is None or self._session_pid != os.getpid():  # a forked worker makes its own connections
             self._session, self._session_pid = requests.Session(), os.getpid()
+            # Every request thread of a `kg serve` worker keeps its connection open (requests keeps 10 by default,
+            # opening and closing the rest for each query).
+            pool = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=POOL_SIZE)
+            self._session.mount("http://", pool)
+            self._session.mount("https://", pool)
             if self.user is not None:
                 kind = self._kind
                 auth = requests.auth.HTTPDigestAuth if kind in (None, "virtuoso") else requests.auth.HTTPBasicAuth
@@ -417,7 +579,8 @@ class RemoteStore:
                                "have been incomplete)", url)
         return response
 
-    def _write(self, method: str, graph: str | None, data: bytes | None, missing_ok: bool = False) -> None:
+    def _write(self, method: str, graph: str | None, data: bytes | None, missing_ok: bool = False,
+               timeout: float | None = None) -> None:
         target = self.endpoints.graph_store
         if target is None:
             raise StoreError("no Graph Store Protocol endpoint is known for this server: give --store-graph-store URL", self.url)
@@ -425,11 +588,30 @@ class RemoteStore:
         params = {"default": ""} if graph is None else {param: graph}
         headers = {"Content-Type": N_TRIPLES} if data is not None else {}
         try:
-            self._request(method, target, params=params, data=data, headers=headers)
+            self._retried(method, target, timeout or CHUNK_TIMEOUT, params=params, data=data, headers=headers)
         except StoreError as e:
             if missing_ok and getattr(e, "status", None) == 404:
                 return
             raise
+
+    def _update(self, text: str, timeout: float | None = None) -> None:
+        """Send a SPARQL Update request (form-encoded, as the SPARQL 1.1 Protocol has it)."""
+        target = self.endpoints.update
+        if target is None:
+            raise StoreError("no SPARQL Update endpoint is known for this server: give --store-update URL", self.url)
+        self._retried("POST", target, timeout or CHUNK_TIMEOUT, data={"update": text})
+
+    def _retried(self, method: str, url: str, timeout: float, **kwargs):
+        """A write, sent again after a connection error, a timeout or a 5xx answer (a server restarting or busy, a
+        proxy's 502 or 503), waiting longer each time: every write here may be repeated (module docstring)."""
+        for wait in (*RETRY_WAITS, None):
+            try:
+                return self._request(method, url, deadline=time.monotonic() + timeout, **kwargs)
+            except StoreError as e:
+                status = getattr(e, "status", None)
+                if wait is None or (status is not None and status < 500):
+                    raise
+            time.sleep(wait)
 
 
 def _kind_of(server_header: str) -> str:
@@ -641,3 +823,36 @@ def _build_record(info: BuildInfo) -> str:
         lines.append(f"{b} <{_DCT}hasPart> <{graph}> .")
         lines.append(f"<{graph}> <{_VOID}triples> {_literal(size, _XSD + 'integer')} .")
     return "\n".join(lines) + "\n"
+
+
+def _n_triples(quads) -> bytes:
+    return ox.serialize((ox.Triple(q.subject, q.predicate, q.object) for q in quads), format=ox.RdfFormat.N_TRIPLES)
+
+
+def _staging_graph(name: str, quads) -> str:
+    """The staging graph of graph `name` holding these triples, named by a digest of the IRI and of the set of
+    triples, so that a run after a failed one finds what that one uploaded. The digest adds up each triple's hash,
+    as the order a store lists triples in depends on the order they were added. Blank nodes get new labels in
+    every build: a graph with them is staged anew each time."""
+    total = count = 0
+    for chunk in _chunks(quads, CHUNK_TRIPLES):
+        for line in _n_triples(chunk).splitlines():  # one triple a line
+            total += int.from_bytes(hashlib.blake2b(line, digest_size=16).digest(), "big")
+            count += 1
+    return STAGING + hashlib.sha256(f"{name}\n{count}\n{total % 2**128:x}".encode()).hexdigest()[:32]
+
+
+def _switch_request(info: BuildInfo, staging: dict[str, str], gone: list[str]) -> str:
+    """The update request of a switch: each KG graph made equal to its staging graph by deleting and inserting the
+    triples that differ (a build changing little writes little), the graphs gone since the last build dropped,
+    the build record replaced."""
+    operations = []
+    for name, graph in sorted(staging.items()):
+        operations.append(f"DELETE {{ GRAPH <{name}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{name}> {{ ?s ?p ?o }} "
+                          f"FILTER NOT EXISTS {{ GRAPH <{graph}> {{ ?s ?p ?o }} }} }}")
+        operations.append(f"INSERT {{ GRAPH <{name}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} "
+                          f"FILTER NOT EXISTS {{ GRAPH <{name}> {{ ?s ?p ?o }} }} }}")
+    operations += [f"DROP SILENT GRAPH <{name}>" for name in gone]
+    operations.append(f"DROP SILENT GRAPH <{BUILD_GRAPH}>")
+    operations.append(f"INSERT DATA {{ GRAPH <{BUILD_GRAPH}> {{\n{_build_record(info)}}} }}")
+    return " ;\n".join(operations)

@@ -89,9 +89,10 @@ class Backend:
         )
 
     @classmethod
-    def for_url(cls, url: str, timeout: float, kind: str | None = None, graph_store: str | None = None) -> Backend:
+    def for_url(cls, url: str, timeout: float, kind: str | None = None, graph_store: str | None = None,
+                update: str | None = None) -> Backend:
         """Front the SPARQL server whose query endpoint is `url`, as `kg build --store URL` filled it."""
-        return cls.for_remote(RemoteStore.connect(url, kind, graph_store, timeout=timeout), timeout)
+        return cls.for_remote(RemoteStore.connect(url, kind, graph_store, timeout=timeout, update=update), timeout)
 
     @classmethod
     def for_remote(cls, store: RemoteStore, timeout: float) -> Backend:

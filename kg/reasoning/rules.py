@@ -145,36 +145,33 @@ def materialise(
     def add(rule: str, quads: list) -> int:
         t = time.perf_counter()
         store.add_quads(quads)
-        timings[rule + " (writing)"] += time.perf_counter() - t
+        timings[rule] += time.perf_counter() - t
         counts[rule] += len(quads)
         return len(quads)
 
-    def pairs(rule: str, predicate, text: str) -> int:
-        """Add `?s predicate ?o` for each solution."""
+    def derive(rule: str, jobs: list[tuple[str, str]]) -> list[int]:
+        """Add the conclusions of each job, (a triple pattern over ?s and ?o, a SELECT DISTINCT of ?s [?o]), all
+        derived from the store as it was before any is added (the store evaluates them side by side); how many
+        each added."""
         t = time.perf_counter()
-        quads = [ox.Quad(row[0], predicate, row[1], target) for row in store.select(text)]
+        added = store.add_constructed([f"CONSTRUCT {{ {conclusion} }} WHERE {{ {{ {text} }} }}" for conclusion, text in jobs],
+                                      str(graph)) if jobs else []
         timings[rule] += time.perf_counter() - t
-        return add(rule, quads)
-
-    def typed(rule: str, type_, text: str) -> int:
-        """Add `?s a type_` for each solution."""
-        t = time.perf_counter()
-        quads = [ox.Quad(row[0], TYPE, type_, target) for row in store.select(text)]
-        timings[rule] += time.perf_counter() - t
-        return add(rule, quads)
+        counts[rule] += sum(added)
+        return added
 
     t = time.perf_counter()
     schema = read_schema(store, owl)
     timings["schema"] = time.perf_counter() - t
     add("terms", [ox.Quad(s, p, o, target) for s, p, o in term_statements(schema, owl)])
 
+    # Every property's query reads the closed hierarchy at once: none needs another's conclusions.
     stated = _stated(store, schema.sources)
-    for q in sorted(filter(keep, schema.sources), key=str):
-        text = property_query(schema, q, check=q in stated)
-        if text:
-            pairs("properties", q, text)
+    jobs = [(f"?s {q} ?o", property_query(schema, q, check=q in stated)) for q in sorted(filter(keep, schema.sources), key=str)]
+    derive("properties", [job for job in jobs if job[1]])
 
-    # Chains and transitive properties: every view of each, repeated while a result feeds one of them.
+    # Chains and transitive properties: every view of each, repeated while a result feeds one of them (a round
+    # reads what the rounds before it added).
     composed = [(prop, "chains", _chain_pattern(schema, prop, links)) for prop, links in schema.chains]
     composed += [(prop, "transitive", _transitive_pattern(schema, prop)) for prop in sorted(schema.transitive, key=str)]
     feeding = {p for prop, _, _ in composed for link in _links(schema, prop) for p, _ in schema.sources.get(link, ())}
@@ -182,21 +179,28 @@ def materialise(
     while composed:
         rounds += 1
         fed = False
-        for prop, rule, pattern in composed:
-            for q, flipped in sorted(schema.views[prop], key=str):
-                if keep(q) and pairs(rule, q, _conclusion_query(pattern, q, flipped)) and q in feeding:
-                    fed = True
-            if not any(flipped for _, flipped in schema.views[prop]):
-                for r in _roots(schema, prop, False, keep):
-                    typed(rule, r, _orphan_query(pattern, r))
+        for rule in ("chains", "transitive"):
+            jobs, conclusions = [], []
+            for prop, kind, pattern in composed:
+                if kind != rule:
+                    continue
+                for q, flipped in sorted(schema.views[prop], key=str):
+                    if keep(q):
+                        jobs.append((f"?s {q} ?o", _conclusion_query(pattern, q, flipped)))
+                        conclusions.append(q)
+                if not any(flipped for _, flipped in schema.views[prop]):
+                    for r in _roots(schema, prop, False, keep):
+                        jobs.append((f"?s {TYPE} {r}", _orphan_query(pattern, r)))
+                        conclusions.append(None)
+            fed |= any(n and q in feeding for q, n in zip(conclusions, derive(rule, jobs)))
         if not fed:
             break
 
-    for r, (as_subject, as_object) in sorted(_root_properties(schema, keep).items(), key=lambda kv: str(kv[0])):
-        typed("domains and ranges", r, root_type_query(r, as_subject, as_object))
-    for t_, subclasses in sorted(_subclasses(schema).items(), key=lambda kv: str(kv[0])):
-        if keep(t_):
-            typed("superclasses", t_, superclass_query(t_, subclasses))
+    # Domains and ranges, then superclasses (which read the types the first added), each from the closed schema.
+    derive("domains and ranges", [(f"?s {TYPE} {r}", root_type_query(r, as_subject, as_object))
+                                  for r, (as_subject, as_object) in sorted(_root_properties(schema, keep).items(), key=lambda kv: str(kv[0]))])
+    derive("superclasses", [(f"?s {TYPE} {t_}", superclass_query(t_, subclasses))
+                            for t_, subclasses in sorted(_subclasses(schema).items(), key=lambda kv: str(kv[0])) if keep(t_)])
 
     if owl:
         t = time.perf_counter()

@@ -217,6 +217,14 @@ class RemoteStore:
             for chunk in _chunks(triples, CHUNK_TRIPLES):
                 self._write("POST", name, ox.serialize(chunk, format=ox.RdfFormat.N_TRIPLES))
 
+    def add_constructed(self, queries: list[str], graph: str) -> list[int]:
+        """Add to named graph `graph` the triples of each CONSTRUCT query, all asked before any is added (as
+        KGStore.add_constructed); how many triples each gave."""
+        found = [self.query(text) for text in queries]
+        target = ox.NamedNode(graph)
+        self.add_quads(ox.Quad(t.subject, t.predicate, t.object, target) for triples in found for t in triples)
+        return [len(triples) for triples in found]
+
     # --- Writing a build --------------------------------------------------------------------------------------
 
     def load_graph(self, name: str, triples) -> int:

@@ -224,7 +224,8 @@ def store_step(data: Path, out: Path, backend: str, work: Path, endpoint: dict |
     if backend in REMOTE and len(store) <= PYSHACL_ON_SERVER_LIMIT:
         from kg.namespaces import INFERRED_GRAPH
 
-        record("pyshacl on the server's data", *same_as_pyshacl(store, [*graphs, str(INFERRED_GRAPH)], shapes, results))
+        seconds, compared = same_as_pyshacl(store, [*graphs, str(INFERRED_GRAPH)], shapes, results)
+        record("pyshacl on the server's data", seconds, **compared)
 
     iri = lookup_iri(lambda q: [{"o": r["o"]} for r in store.select(q)])
     for name, text in QUERIES.items():

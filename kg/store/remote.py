@@ -607,7 +607,7 @@ class RemoteStore:
         target = self.endpoints.update
         if target is None:
             raise StoreError("no SPARQL Update endpoint is known for this server: give --store-update URL", self.url)
-        self._retried("POST", target, timeout or CHUNK_TIMEOUT, data={"update": text})
+        self._retried("POST", target, timeout or CHUNK_TIMEOUT, data={"update": self._dialect.update(text)})
 
     def _retried(self, method: str, url: str, timeout: float, **kwargs):
         """A write, sent again after a connection error, a timeout or a 5xx answer (a server restarting or busy, a

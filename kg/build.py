@@ -235,12 +235,12 @@ def build(paths: Paths, inference: Inference = Inference.OWLRL, in_memory: bool 
             kg_store.add_graph(inferred, str(INFERRED_GRAPH))
         _derive(kg_store, build_id, timings, _publish_folder(outcome, kg_store, publish and remote is None))
 
-    t = time.perf_counter()
+    t, before = time.perf_counter(), set(timings)
     if in_memory or remote is not None:
         outcome.store = KGStore.in_memory()
         fill(outcome.store)
         if remote is not None:
-            timings["store"] = time.perf_counter() - t - _derived_time(timings)
+            timings["store"] = time.perf_counter() - t - _steps_time(timings, before)
             t = time.perf_counter()
             outcome.info = remote.replace_build(outcome.store, {"inference": inference.value, "kg_version": __version__})
             timings["upload"] = time.perf_counter() - t
@@ -251,17 +251,14 @@ def build(paths: Paths, inference: Inference = Inference.OWLRL, in_memory: bool 
             link.parent / "stores", link, fill, {"inference": inference.value, "kg_version": __version__}
         )
         outcome.published = link.parent / "stores" / outcome.info.id
-    timings["store"] = time.perf_counter() - t - _derived_time(timings)
+    timings["store"] = time.perf_counter() - t - _steps_time(timings, before)
     return outcome
 
 
-# What a build derives after validation, each timed: the network goes into the store; the publishing steps then only
-# read the store, each writing its own part of the build folder, so they run side by side (PUBLISH_STEPS).
-DERIVED_STEPS = ("network", "publish")
-
-
-def _derived_time(timings: dict[str, float]) -> float:
-    return sum(timings.get(k, 0.0) for k in DERIVED_STEPS)
+def _steps_time(timings: dict[str, float], before: set[str]) -> float:
+    """The time of the steps timed since the names in `before` were, one after another: the publishing steps,
+    which run side by side, count once, as "publish"."""
+    return sum(v for k, v in timings.items() if k not in before and k != "store" and k not in PUBLISH_STEPS)
 
 
 def _publish_folder(outcome: Outcome, kg_store: KGStore, publish: bool) -> Path | None:
@@ -389,13 +386,13 @@ def _build_on_store(paths: Paths, inference: Inference, in_memory: bool, remote,
             timings["copy"] = time.perf_counter() - t
         _derive(kg_store, build_id, timings, _publish_folder(outcome, kg_store, publish and remote is None))
 
-    t = time.perf_counter()
+    t, before = time.perf_counter(), set(timings)
     meta = {"inference": inference.value, "kg_version": __version__, "engine": Engine.STORE.value}
     if in_memory or remote is not None:
         outcome.store = KGStore.in_memory()
         fill(outcome.store)
         if remote is not None:
-            timings["store"] = time.perf_counter() - t - _sequential_time(timings)
+            timings["store"] = time.perf_counter() - t - _steps_time(timings, before)
             t = time.perf_counter()
             outcome.info = remote.replace_build(outcome.store, meta)
             timings["upload"] = time.perf_counter() - t
@@ -404,10 +401,6 @@ def _build_on_store(paths: Paths, inference: Inference, in_memory: bool, remote,
         link = paths.store
         outcome.info = write_build(link.parent / "stores", link, fill, meta)
         outcome.published = link.parent / "stores" / outcome.info.id
-    timings["store"] = time.perf_counter() - t - _sequential_time(timings)
+    timings["store"] = time.perf_counter() - t - _steps_time(timings, before)
     return outcome
 
-
-def _sequential_time(timings: dict[str, float]) -> float:
-    """The time of the steps timed so far, one after another: the publishing steps count once, as "publish"."""
-    return sum(v for k, v in timings.items() if k != "store" and k not in PUBLISH_STEPS)

@@ -42,7 +42,8 @@ class Paths:
 
 
 def build_workers() -> int:
-    """Processes `kg build` publishes with (dumps, site figures, network files, discovery index side by side):
+    """How many of its steps' parts `kg build` runs side by side: the processes it publishes with (dumps, site
+    figures, network files, discovery index) and the threads its reasoning queries run in (KGStore.add_constructed).
     KG_BUILD_WORKERS, by default one per CPU this process may run on."""
     value = os.environ.get("KG_BUILD_WORKERS", "")
     if value.strip():

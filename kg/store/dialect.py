@@ -338,7 +338,7 @@ def _is_boolean(toks: list[Token], depth: int) -> bool:
     if not toks:
         return False
     top = [t for t in toks if t.depth == depth]
-    for k, t in enumerate(top):
+    for t in top:
         if t.kind == "other" and t.text in "|&=<>":
             return True
         if t.kind == "word" and t.text.upper() == "IN":
@@ -356,9 +356,7 @@ def _is_boolean(toks: list[Token], depth: int) -> bool:
     if word == "NOT" and len(toks) > 1 and toks[1].kind == "word" and toks[1].text.upper() == "EXISTS":
         word, call_at = "EXISTS", 2
     if word in _BOOLEAN_CALLS and call_at < len(toks) and toks[call_at].kind == "open":
-        # one call spanning the whole expression
-        end = next((k for k in range(call_at + 1, len(toks)) if toks[k].kind == "close" and toks[k].depth == toks[call_at].depth), None)
-        return end == len(toks) - 1
+        return _closing(toks, call_at) == len(toks) - 1  # one call spanning the whole expression
     return False
 
 

@@ -979,11 +979,12 @@ def _subclasses(store, classes: tuple[str, ...]) -> dict[str, tuple[list[str], b
     whether a blank node is among its subclasses (a query cannot name one). One query, whatever the data."""
     if not classes:
         return {}
+    def key(term) -> tuple[bool, str]:
+        return isinstance(term, (ox.BlankNode, BNode)), getattr(term, "value", str(term))
+
     below: dict[tuple[bool, str], set[tuple[bool, str]]] = {}
     for row in store.select(f"SELECT DISTINCT ?sub ?super WHERE {{ ?sub <{RDFS.subClassOf}> ?super }}"):
-        sub, sup = row["sub"], row["super"]
-        key = lambda term: (isinstance(term, (ox.BlankNode, BNode)), getattr(term, "value", str(term)))
-        below.setdefault(key(sup), set()).add(key(sub))
+        below.setdefault(key(row["super"]), set()).add(key(row["sub"]))
     found = {}
     for cls in classes:
         seen, todo = {(False, cls)}, [(False, cls)]

@@ -39,7 +39,7 @@ from kg.publish import network_files, site
 from kg.discovery import index as discovery_index
 from kg.network.materialise import materialise
 from kg.reasoning.reference import Inference, closure
-from kg.store.builds import DB_DIR, BuildInfo
+from kg.store.builds import BuildInfo
 from kg.store.embedded import KGStore
 from kg.store.switch import write_build
 from kg.validation.placement import Origin, StoreOrigin
@@ -192,7 +192,6 @@ def check_store(kg_store: KGStore, files: list[Path], shapes: Graph, inference: 
 def _bad_literal_quads(kg_store: KGStore, findings) -> list:
     """The store's quads holding the bad literals of `findings`. Matched by value, not by building the literal:
     Oxigraph refuses to build a literal with a malformed language tag."""
-    import pyoxigraph as ox
     from rdflib import BNode
 
     quads = []
@@ -230,10 +229,12 @@ def build(paths: Paths, inference: Inference = Inference.OWLRL, in_memory: bool 
     outcome = Outcome(sources, inferred, report, timings)
 
     def fill(kg_store: KGStore, build_id: str | None = None) -> None:
-        kg_store.add_dataset(sources.dataset)
+        work = kg_store if kg_store.path is None else KGStore.in_memory()  # as the store engine does: see there
+        work.add_dataset(sources.dataset)
         if len(inferred):
-            kg_store.add_graph(inferred, str(INFERRED_GRAPH))
-        _derive(kg_store, build_id, timings, _publish_folder(outcome, kg_store, publish and remote is None))
+            work.add_graph(inferred, str(INFERRED_GRAPH))
+        _derive(work, build_id, timings, _publish_folder(outcome, kg_store, publish and remote is None),
+                None if work is kg_store else kg_store)
 
     t, before = time.perf_counter(), set(timings)
     if in_memory or remote is not None:
@@ -279,24 +280,35 @@ def _remove_in(pid: int, folder: Path) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _derive(kg_store: KGStore, build_id: str | None, timings: dict[str, float], folder: Path | None) -> None:
-    """What a build derives from the validated KG: the networks in their own graph, and into `folder` everything
-    the site publishes (dumps, network files, the figures of the description and the sitemap's pages, the
-    discovery index), so that the server only reads. On disk they belong to the build and are renamed into place
-    with it."""
+def _derive(kg_store: KGStore, build_id: str | None, timings: dict[str, float], folder: Path | None,
+            disk: KGStore | None = None) -> None:
+    """What a build derives from the validated KG (`kg_store`, where it was made): the networks in their own
+    graph, and into `folder` everything the site publishes (dumps, network files, the figures of the description
+    and the sitemap's pages, the discovery index), so that the server only reads. On disk they belong to the build
+    and are renamed into place with it. With `disk`, the store on disk the build goes into: the KG is copied there
+    while the publishing steps run."""
     t = time.perf_counter()
     materialise(kg_store)  # the co-participation networks (kg/network)
     timings["network"] = time.perf_counter() - t
+
+    def copy() -> None:
+        if disk is not None:
+            t = time.perf_counter()
+            disk.store.bulk_extend(kg_store.store)
+            timings["copy"] = time.perf_counter() - t
+
     if folder is None:
+        copy()
         return
     t = time.perf_counter()
     steps = [name for name in PUBLISH_STEPS if build_id is not None or name != "network files"]
     workers = min(len(steps), build_workers())
-    if kg_store.path is None or workers < 2:
+    if workers < 2:
         for name in steps:
             timings[name] = _timed(PUBLISH_STEPS[name], kg_store, folder, build_id)
+        copy()
     else:
-        timings.update(_publish_in_parallel(kg_store, steps, workers, folder, build_id))
+        timings.update(_publish_in_parallel(kg_store, steps, workers, folder, build_id, copy))
     timings["publish"] = time.perf_counter() - t
 
 
@@ -327,26 +339,33 @@ def _timed(step, *args) -> float:
     return time.perf_counter() - t
 
 
-def _publish_in_parallel(kg_store: KGStore, steps: list[str], workers: int, folder: Path,
-                         build_id: str | None) -> dict[str, float]:
-    """Run the publishing steps in worker processes, each opening the build's database read-only: they are
+_PUBLISHING: KGStore | None = None  # the store the forked publishing workers read, set before they are forked
+
+
+def _publish_in_parallel(kg_store: KGStore, steps: list[str], workers: int, folder: Path, build_id: str | None,
+                         beside) -> dict[str, float]:
+    """Run the publishing steps in worker processes, and `beside()` in this one meanwhile: the steps are
     Python-bound (a pass over every quad, the network files' XML, the facet tables), so threads would take turns.
-    The database is flushed first and not written again until they are done, as RocksDB's read-only mode needs.
-    Processes are spawned, not forked: a fork would copy a RocksDB instance whose background threads it lacks."""
-    kg_store.store.flush()
-    database = str(kg_store.path / DB_DIR)
+    The workers are forked, each reading the in-memory store it inherits (the pages are shared, not copied): no
+    worker opens the store on disk, whose RocksDB instance a fork would copy without its background threads."""
+    global _PUBLISHING
+    _PUBLISHING = kg_store
     times = {}
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                             initializer=_end_with, initargs=(os.getpid(),)) as pool:
-        running = {pool.submit(_publish_step, name, database, folder, build_id): name for name in steps}
-        try:
-            for done in as_completed(running):
-                times[running[done]] = done.result()  # a step's error is raised here, and the build removed
-        except BrokenProcessPool:
-            raise KGError("a publishing worker process ended abruptly (killed, or out of memory)", str(folder)) from None
-        finally:
-            for future in running:
-                future.cancel()
+    try:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                                 initializer=_end_with, initargs=(os.getpid(),)) as pool:
+            running = {pool.submit(_publish_step, name, folder, build_id): name for name in steps}
+            try:
+                beside()
+                for done in as_completed(running):
+                    times[running[done]] = done.result()  # a step's error is raised here, and the build removed
+            except BrokenProcessPool:
+                raise KGError("a publishing worker process ended abruptly (killed, or out of memory)", str(folder)) from None
+            finally:
+                for future in running:
+                    future.cancel()
+    finally:
+        _PUBLISHING = None
     return {name: times[name] for name in steps}
 
 
@@ -361,9 +380,9 @@ def _end_with(build_pid: int) -> None:
     threading.Thread(target=watch, name="kg-build-watch", daemon=True).start()
 
 
-def _publish_step(name: str, database: str, folder: Path, build_id: str | None) -> float:
-    """One publishing step in a worker process, on the build's database opened read-only."""
-    return _timed(PUBLISH_STEPS[name], KGStore(ox.Store.read_only(database)), folder, build_id)
+def _publish_step(name: str, folder: Path, build_id: str | None) -> float:
+    """One publishing step in a forked worker process, on the store the build forked it with."""
+    return _timed(PUBLISH_STEPS[name], _PUBLISHING, folder, build_id)
 
 
 def _build_on_store(paths: Paths, inference: Inference, in_memory: bool, remote, publish: bool) -> Outcome:
@@ -372,19 +391,16 @@ def _build_on_store(paths: Paths, inference: Inference, in_memory: bool, remote,
     outcome = Outcome(None, 0, Report([], Graph()), timings)
 
     def fill(kg_store: KGStore, build_id: str | None = None) -> None:
-        # Reasoned and validated in memory, then copied to disk in one bulk write: the same SELECTs on RocksDB took
-        # three times as long (39.5 s against 12.3 s for the closure at 1M triples, bench/results/reasoning.md).
+        # Made in memory, network and published files included, and copied to disk in one bulk write: on RocksDB
+        # the same SELECTs took three times as long (39.5 s against 12.3 s for the closure at 1M triples,
+        # bench/results/reasoning.md), and each full read of the built KG 26 s against 3 s.
         work = kg_store if kg_store.path is None else KGStore.in_memory()
         _, outcome.inferred, outcome.report, steps = check_store(work, [paths.ontology, *data_paths(paths)], shapes, inference)
         timings.update(steps)
         if not outcome.report.conforms:
             raise ValidationFailed(outcome.report)  # write_build removes the half-made build
-        if work is not kg_store:
-            t = time.perf_counter()
-            kg_store.store.bulk_extend(work.store)
-            del work
-            timings["copy"] = time.perf_counter() - t
-        _derive(kg_store, build_id, timings, _publish_folder(outcome, kg_store, publish and remote is None))
+        _derive(work, build_id, timings, _publish_folder(outcome, kg_store, publish and remote is None),
+                None if work is kg_store else kg_store)
 
     t, before = time.perf_counter(), set(timings)
     meta = {"inference": inference.value, "kg_version": __version__, "engine": Engine.STORE.value}

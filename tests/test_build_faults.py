@@ -25,13 +25,14 @@ from kg.store.switch import write_build
 from .conftest import copy_build
 
 # Where to die in a build of the default engine (store): the attribute to patch (module, name) and when, relative to
-# calling the original. That engine loads, reasons and validates inside the new build's folder. The publishing
-# steps run in worker processes, which the patch does not reach: the points inside them are reached with one
-# worker (KG_BUILD_WORKERS=1 runs them in the build's own process); a worker killed is test_a_killed_publishing_worker.
+# calling the original. That engine makes the build in memory inside the new build's folder's process, and copies it
+# into the folder's database while the publishing steps run in forked worker processes. The points inside those
+# steps are reached in the build's own process with one worker (KG_BUILD_WORKERS=1); a worker killed is
+# test_a_killed_publishing_worker.
 POINTS = {
     "after-load": ("kg.reasoning.rules", "materialise", "before"),  # sources loaded, nothing reasoned yet
     "during-validation": ("kg.validation.compiled", "validate_store_report", "before"),
-    "during-store-write": ("kg.build", "materialise", "before"),  # quads already in the new database
+    "during-store-write": ("kg.build", "materialise", "before"),  # the new database made, not yet filled
     "during-dumps": ("kg.publish.dumps", "_write_one", "after"),  # the first dump file written, the others not
     "before-network-files": ("kg.publish.network_files", "write", "before"),  # all dumps written
     "while-workers-publish": ("kg.build", "as_completed", "before"),  # the workers started, and left running
@@ -123,7 +124,7 @@ def test_a_killed_publishing_worker_fails_the_build_with_one_line(live):
     killed = None
     deadline = time.monotonic() + 240
     while killed is None and build.poll() is None and time.monotonic() < deadline:
-        workers = [pid for pid, command in _children(build.pid) if "spawn_main" in command]
+        workers = [pid for pid, command in _children(build.pid) if "kg.cli build" in command]  # forked
         if workers:
             os.kill(workers[0], signal.SIGKILL)
             killed = workers[0]

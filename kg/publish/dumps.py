@@ -19,7 +19,7 @@ import gzip
 import hashlib
 import json
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -62,20 +62,33 @@ class Dump:
         return BY_NAME[self.name]
 
 
-# Ordered so the Turtle writer meets each subject once, in full, and the files read in a stable order.
-UNION = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
+# The union with each triple once, although two source files may state it. DISTINCT, evaluated by Oxigraph:
+# a CONSTRUCT alone drops repeated triples only within a window (a triple stated in two graphs came out twice past
+# a million triples). The union is read in subject order (Oxigraph's SPO index), so the Turtle writer meets each
+# subject's triples together, and the same content gives the same bytes.
+UNION = "CONSTRUCT { ?s ?p ?o } WHERE { SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o } }"
 
 
 def write(kg_store, directory: Path) -> list[Dump]:
-    """Write every dump of `kg_store` (a kg.store.embedded.KGStore) into `directory`, then its manifest."""
+    """Write every dump of `kg_store` (a kg.store.embedded.KGStore) into `directory`, then its manifest. Oxigraph
+    serialises every statement itself, straight from the store: no Python object per triple (at a million
+    triples, reading the union into Python and writing it again took two thirds of the dumps' time)."""
     directory.mkdir(parents=True, exist_ok=True)
-    union: list = []  # read once for both triple formats: the query and its de-duplication are half their time
-    dumps = [_write_one(kg_store, fmt, directory / fmt.name, union) for fmt in FORMATS]
+    dumps = []
+    for fmt in FORMATS:
+        dumps.append(_write_one(kg_store, fmt, directory / fmt.name))
+    triples = next(d.statements for d in dumps if d.name == TRIPLES_BY_LINE)
+    dumps = [d if d.format.graphs or d.name == TRIPLES_BY_LINE else replace(d, statements=triples) for d in dumps]
     manifest = {"files": [asdict(d) for d in dumps]}
     tmp = directory / (MANIFEST + ".partial")
     tmp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     os.replace(tmp, directory / MANIFEST)
     return dumps
+
+
+# N-Triples has one line per triple (a newline inside a literal is escaped), so its lines count the union, which
+# the Turtle file holds too.
+TRIPLES_BY_LINE = "cohesion-kg.nt.gz"
 
 
 def read(directory: Path) -> list[Dump] | None:
@@ -88,21 +101,21 @@ def read(directory: Path) -> list[Dump] | None:
     return dumps if all((directory / d.name).is_file() for d in dumps) else None
 
 
-def _write_one(kg_store, fmt: DumpFormat, path: Path, union: list) -> Dump:
-    counter = _Counter()
+def _write_one(kg_store, fmt: DumpFormat, path: Path) -> Dump:
     with open(path, "wb") as raw:
         hashed = _Hashing(raw)  # the checksum of the bytes as they are written: the file is not read again
         # mtime 0: the bytes depend on the content alone, not on when the file was written.
         # Level 6, gzip's own default: level 9 took twice as long for files a few per cent smaller.
         with gzip.GzipFile(filename=path.name.removesuffix(".gz"), mode="wb", fileobj=hashed, mtime=0, compresslevel=6) as out:
-            if fmt.graphs:  # every quad as stored: Oxigraph writes them itself, no Python object per quad
-                kg_store.store.dump(out, fmt.rdf_format)
-                counter.n = len(kg_store.store)
+            lines = _Lines(out)
+            if fmt.graphs:  # every quad as stored
+                kg_store.store.dump(lines, fmt.rdf_format)
+            elif fmt.rdf_format == ox.RdfFormat.TURTLE:  # the results' own writer takes no prefixes
+                ox.serialize(kg_store.query(UNION), lines, fmt.rdf_format, prefixes=dict(PREFIXES))
             else:
-                if not union:
-                    union.extend(_union(kg_store))
-                ox.serialize(counter.count(union), out, fmt.rdf_format, prefixes=_prefixes(fmt))
-    return Dump(fmt.name, path.stat().st_size, hashed.digest.hexdigest(), counter.n)
+                kg_store.query(UNION).serialize(lines, fmt.rdf_format)
+    statements = len(kg_store.store) if fmt.graphs else lines.n
+    return Dump(fmt.name, path.stat().st_size, hashed.digest.hexdigest(), statements)
 
 
 class _Hashing:
@@ -119,26 +132,15 @@ class _Hashing:
         self.raw.flush()
 
 
-def _union(kg_store):
-    """Each triple of the union once, although two source files may state it, in the store's index order (the same
-    for the same content). Sorted with ORDER BY it took seven minutes at a million triples; this is one pass,
-    remembering each triple seen (pyoxigraph's triples hash by value: no text to format and digest per triple)."""
-    seen = set()
-    for triple in kg_store.query(UNION):
-        if triple not in seen:
-            seen.add(triple)
-            yield triple
+class _Lines:
+    """A binary file that counts the lines written through it."""
 
+    def __init__(self, out):
+        self.out, self.n = out, 0
 
-def _prefixes(fmt: DumpFormat) -> dict[str, str] | None:
-    return dict(PREFIXES) if fmt.rdf_format == ox.RdfFormat.TURTLE else None
+    def write(self, data) -> int:
+        self.n += data.count(b"\n")
+        return self.out.write(data)
 
-
-class _Counter:
-    def __init__(self):
-        self.n = 0
-
-    def count(self, items):
-        for item in items:
-            self.n += 1
-            yield item
+    def flush(self) -> None:
+        self.out.flush()

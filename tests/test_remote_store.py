@@ -253,9 +253,12 @@ def _changed(store, label: str):
 
 
 def _served(server) -> tuple:
-    """(build id, the graphs' sizes as the server counts them) of what the server serves."""
+    """(build id, the graphs' sizes as the server counts them) of what the server serves. With no build yet, every
+    graph but kg's own (the build record, staging graphs a failed build left): the tests share a server, in any order."""
     store = RemoteStore.connect(server.url)
-    return (store.info.id if store.info else None), store.graph_sizes()
+    if store.info is None:
+        return None, {g: n for g, n in store.graph_sizes().items() if not g.startswith(BUILD_GRAPH)}
+    return store.info.id, store.graph_sizes()
 
 
 def test_readers_see_the_old_build_or_the_new_never_a_mix(switching, kg_cmd, tmp_path):
@@ -397,6 +400,38 @@ def test_a_failed_upload_changes_nothing_and_a_rerun_resumes_it(switching, kg_cm
     # every build) whether or not it was among them.
     assert len(sent) in (len(info.graph_sizes) - 5, len(info.graph_sizes) - 4)
     # The staging graphs are gone, the failed run's too.
-    staging = f'SELECT ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER (STRSTARTS(STR(?g), "{remote_module.STAGING}")) }}'
-    answer = requests.post(server.url, data={"query": staging}, headers={"Accept": "application/sparql-results+json"}, timeout=60)
-    assert answer.status_code == 200 and answer.json()["results"]["bindings"] == []
+    assert _staging_left(server) == ([], [])
+
+
+def _staging_left(server) -> tuple[list, list]:
+    """(the staging graphs on the server, found by a scan of every quad; those the list of staging graphs names)."""
+    def column(query):
+        answer = requests.post(server.url, data={"query": query}, headers={"Accept": "application/sparql-results+json"}, timeout=60)
+        assert answer.status_code == 200, answer.text
+        return sorted(row["g"]["value"] for row in answer.json()["results"]["bindings"])
+
+    staged = remote_module.STAGED_GRAPH
+    return (column(f'SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER (STRSTARTS(STR(?g), "{remote_module.STAGING}")) }}'),
+            column(f"SELECT ?g WHERE {{ GRAPH <{staged}> {{ <{staged}> ?p ?g }} }}"))
+
+
+def test_staging_graphs_a_clean_left_are_dropped_by_the_next_build(switching, store, monkeypatch):
+    """A build whose staging graphs could not be dropped is served all the same, with a warning; the next build,
+    of other data (other staging graphs), drops them with its own."""
+    server, kind = switching
+    _quiet_retries(monkeypatch)
+    gsp, _ = WRITE_PATHS[kind]
+    refuse = lambda w: "503" if w.path == gsp and w.method == "DELETE" and (w.graph or "").startswith(remote_module.STAGING) else None
+    with FaultyProxy(server, WRITE_PATHS[kind], refuse) as proxy:
+        cut = RemoteStore(proxy.url, user=server.user, password=server.password)
+        first = cut.replace_build(_changed(store, "clean-cut"), {"inference": "owlrl", "kg_version": "test"})
+    assert cut.cleanup_error is not None and "503" in cut.cleanup_error.message
+    assert _served(server) == (first.id, first.graph_sizes)
+    left, listed = _staging_left(server)
+    assert left and left == listed
+
+    after = RemoteStore(server.url, user=server.user, password=server.password)
+    second = after.replace_build(_changed(store, "clean-after"), {"inference": "owlrl", "kg_version": "test"})
+    assert after.cleanup_error is None
+    assert _served(server) == (second.id, second.graph_sizes)
+    assert _staging_left(server) == ([], [])

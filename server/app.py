@@ -80,7 +80,7 @@ def create_app(config: dict | None = None) -> Flask:
     CORS(app, resources={r"/sparql": {"origins": "*"}, r"/reconcile(/.*)?": {"origins": "*"}}, send_wildcard=True, expose_headers=sparql.LIMIT_HEADERS + ["ETag"], max_age=86400)
     Compress(app)
     if cfg["CACHE_BYTES"]:
-        app.wsgi_app = ResponseCache(app.wsgi_app, "/sparql", cache)
+        app.wsgi_app = ResponseCache(app.wsgi_app, "/sparql", cache, lambda: app.config["KG_BACKEND"].build_id)
     if follow:
         app.wsgi_app = FollowLink(app, link, seen, cache)
     if follow_server:

@@ -89,8 +89,9 @@ SERVE_OPTIONS: dict[str, Option] = {
     "MEMORY_LIMIT_MB": Option("--memory-limit", 4096, "resident memory of a worker in MB past which it is replaced "
                               "gracefully; 0 for none", int, "MB"),
     "SERVICE_ALLOW": Option("--allow-service", (), "a SERVICE endpoint queries may call (repeatable)", str, "IRI", True),
-    "FOLLOW_INTERVAL": Option("--follow-interval", 1.0, "seconds between looks at the store link for a new build; "
-                              "0 serves the first build until restarted (or SIGHUP)", float, "S"),
+    "FOLLOW_INTERVAL": Option("--follow-interval", 1.0, "seconds between looks at the store link (or, with --store "
+                              "URL, the server's build record) for a new build; 0 serves the first build until "
+                              "restarted (or SIGHUP), and makes a SPARQL server be asked after every answer", float, "S"),
     "ACCESS_LOG": Option("--access-log", None, "write an access log to FILE ('-' for standard output); off by default "
                          "(it costs about a fifth of the throughput of cached answers)", str, "FILE"),
     "CACHE_BYTES": Option("--cache-bytes", 64 * 1024 * 1024, "answers kept per worker, per build; 0 turns the cache off", int, "N"),

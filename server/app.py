@@ -60,7 +60,8 @@ def create_app(config: dict | None = None) -> Flask:
         backend = Backend.for_store(cfg["KG_STORE"], Limits.from_config(cfg), cfg["KG_PUBLISHED"])
     elif cfg["KG_STORE_URL"]:
         follow_server = cfg["FOLLOW_INTERVAL"] > 0
-        backend = Backend.for_url(cfg["KG_STORE_URL"], cfg["QUERY_TIMEOUT"], **cfg["KG_STORE_REMOTE"])
+        backend = Backend.for_url(cfg["KG_STORE_URL"], cfg["QUERY_TIMEOUT"], **cfg["KG_STORE_REMOTE"],
+                                  follow_interval=cfg["FOLLOW_INTERVAL"])
     else:
         follow = cfg["FOLLOW_INTERVAL"] > 0
         link = Path(cfg["KG_STORE_PATH"] or Paths().store)
@@ -79,7 +80,7 @@ def create_app(config: dict | None = None) -> Flask:
     CORS(app, resources={r"/sparql": {"origins": "*"}, r"/reconcile(/.*)?": {"origins": "*"}}, send_wildcard=True, expose_headers=sparql.LIMIT_HEADERS + ["ETag"], max_age=86400)
     Compress(app)
     if cfg["CACHE_BYTES"]:
-        app.wsgi_app = ResponseCache(app.wsgi_app, "/sparql", cache)
+        app.wsgi_app = ResponseCache(app.wsgi_app, "/sparql", cache, lambda: app.config["KG_BACKEND"].build_id)
     if follow:
         app.wsgi_app = FollowLink(app, link, seen, cache)
     if follow_server:

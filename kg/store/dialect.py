@@ -1,7 +1,9 @@
 """What a SPARQL server needs besides SPARQL 1.1, in one place: RemoteStore (kg.store.remote) passes every query it
 sends, every request and every answer through the dialect of the server's kind (`for_kind`).
 
-`oxigraph serve` and generic servers speak SPARQL 1.1 as written (the base Dialect changes nothing). Virtuoso
+`oxigraph serve` and generic servers speak SPARQL 1.1 as written (the base Dialect changes nothing); `oxigraph
+serve` also writes its answers with the writers of the embedded store (pyoxigraph's), so they can be passed on as
+they come (Oxigraph.verbatim; a generic server's writers are unknown, its answers are parsed). Virtuoso
 (7.2.5, as tests/test_remote_store.py and bench checks found it) departs from it; each behaviour met by the KG's
 queries is handled below, by one rewrite or one mapping that means the same on Virtuoso as the original means
 under SPARQL 1.1:
@@ -75,6 +77,8 @@ class Dialect:
     """SPARQL 1.1 as written: what is asked is sent, what comes back is kept."""
 
     kind = "sparql11"
+    # Media types of answers the server writes as the embedded store writes them: passed on without parsing.
+    verbatim: frozenset[str] = frozenset()
 
     def query(self, text: str) -> str:
         """The text of a query to send, once Oxigraph has parsed the original (so errors are the embedded store's)."""
@@ -95,6 +99,17 @@ class Dialect:
     def update(self, text: str) -> str:
         """The text of an update request to send."""
         return text
+
+
+class Oxigraph(Dialect):
+    """`oxigraph serve`: SPARQL 1.1 as written, answered by the same writers as pyoxigraph's (Turtle without the
+    KG's prefixes: the same graph, in longer lines)."""
+
+    kind = "oxigraph"
+    verbatim = frozenset({
+        "application/sparql-results+json", "application/sparql-results+xml", "text/csv", "text/tab-separated-values",
+        "text/turtle", "application/n-triples", "application/rdf+xml", "application/ld+json",
+    })
 
 
 class Virtuoso(Dialect):
@@ -165,7 +180,7 @@ def _single(number: str) -> str:
     return text
 
 
-_DIALECTS = {"virtuoso": Virtuoso()}
+_DIALECTS = {"virtuoso": Virtuoso(), "oxigraph": Oxigraph()}
 _SPARQL11 = Dialect()
 
 

@@ -38,7 +38,16 @@ and it is sent once more from empty.
 
 Reading a build. A query's answer must come from one build alone: after each answer, the store asks which build
 the server serves (one small query). If a switch is under way (the marker), it waits for its end; if the build
-is no longer the one queried, it moves to the new build (`info`) and asks again.
+is no longer the one queried, it moves to the new build (`info`) and asks again. On a server that switches in one
+transaction (ISOLATED_KINDS) every answer is one snapshot, of one build: there the store asks at most once per
+`follow_interval` seconds (`kg serve` sets its --follow-interval; 0, the default, asks after every answer). For
+that long after a switch an answer may be the new build's triples read through the old build's list of graphs
+(a graph the new build added unseen, one it dropped empty) and is taken as the old build's; the graphs a build
+keeps are read as the new build has them.
+
+Answers as they come. Given `verbatim` (the media type a caller takes each form of answer in), a query whose
+answer the server writes as the embedded store would (Dialect.verbatim: `oxigraph serve`, the same writers) is
+answered with the server's bytes untouched (Verbatim): no parsing, no writing again, one request.
 
 Row limits. Virtuoso cuts every result at its ResultSetMaxRows and says so only for SELECT (an
 X-SPARQL-MaxRows header); a CONSTRUCT is cut without a word (the limit is then read from the server's
@@ -49,6 +58,7 @@ paged (a DESCRIBE), or a caller that asks for no paging (a client of `kg serve`)
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import json
@@ -57,7 +67,7 @@ import re
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import pyoxigraph as ox
 
@@ -85,12 +95,22 @@ STAGED_GRAPH = BUILD_GRAPH + "/staged"  # names every staging graph a build bega
 ISOLATED_KINDS = ("oxigraph",)  # servers applying an update request in one transaction, their readers a snapshot
 
 RESULTS_JSON = "application/sparql-results+json"
+FORM = "application/x-www-form-urlencoded"
 N_TRIPLES = "application/n-triples"
 _DCT, _VOID, _XSD = "http://purl.org/dc/terms/", "http://rdfs.org/ns/void#", PREFIXES["xsd"]
 _OWL_VERSION = PREFIXES["owl"] + "versionInfo"
 _INFERENCE = BUILD_GRAPH + "#inference"
 _SWITCHING_TO = BUILD_GRAPH + "#switchingTo"
 _ASK_VARIABLE = "__ASK_RETVAL"  # Virtuoso answers ASK with one solution binding it to 1 or 0
+
+
+@dataclass(frozen=True)
+class Verbatim:
+    """A server's answer as it came: the query's form (select, ask or graph), its media type and its bytes."""
+
+    form: str
+    media_type: str
+    body: bytes
 
 
 @dataclass(frozen=True)
@@ -129,7 +149,7 @@ class RemoteStore:
 
     def __init__(self, url: str, kind: str | None = None, graph_store: str | None = None,
                  timeout: float = DEFAULT_TIMEOUT, user: str | None = None, password: str | None = None,
-                 update: str | None = None):
+                 update: str | None = None, follow_interval: float = 0.0):
         self.url = check_url(url)
         if graph_store is not None:
             check_url(graph_store, "--store-graph-store")
@@ -141,19 +161,22 @@ class RemoteStore:
         self.timeout = timeout
         self.user, self.password = user, password
         self.info: BuildInfo | None = None
+        self.follow_interval = follow_interval  # seconds an isolated server's answers are not checked (docstring)
+        self._confirmed = float("-inf")  # when the server was last found serving `info`
         self.timings: dict[str, float] = {}  # of the last replace_build: seconds of upload, switch and clean
         self.cleanup_error: StoreError | None = None  # of the last replace_build: the staging graphs it left
         self.max_rows: int | None = None  # the server's row limit, once known
         self._max_rows_asked = False
         self._session, self._session_pid = None, None
+        self._proxies: dict[str, dict] = {}  # by URL, from the environment (_http)
         self._parser = ox.Store()  # empty: queries are parsed here first, for the same errors as the embedded store
 
     @classmethod
     def connect(cls, url: str, kind: str | None = None, graph_store: str | None = None,
-                timeout: float = DEFAULT_TIMEOUT, update: str | None = None) -> RemoteStore:
+                timeout: float = DEFAULT_TIMEOUT, update: str | None = None, follow_interval: float = 0.0) -> RemoteStore:
         """Reach the server, learn its kind and read the build it holds (if any); credentials from the environment."""
         store = cls(url, kind, graph_store, timeout, os.environ.get(USER_ENV) or None, os.environ.get(PASSWORD_ENV) or None,
-                    update)
+                    update, follow_interval)
         store.info = store.read_build()
         return store
 
@@ -184,20 +207,32 @@ class RemoteStore:
         return {s["g"].value: int(s["n"].value) for s in self.select(query)}
 
     def query(self, text: str, *, base_iri: str | None = None, default_graph=None, named_graphs=None,
-              use_default_graph_as_union: bool = True, page: bool = True, prefixes=None):
+              use_default_graph_as_union: bool = True, page: bool = True, prefixes=None,
+              verbatim: dict[str, str] | None = None):
         """Run a query over the KG's graphs, like KGStore.query: a pyoxigraph QuerySolutions or QueryBoolean, or
         a list of Triples. The options are pyoxigraph's. A SELECT cut by the server's row limit is completed by
         paging when `page`; otherwise, and for graphs, the cut result comes as TruncatedResults. The answer comes
-        from one build alone, the one `info` then names (module docstring, "Reading a build")."""
+        from one build alone, the one `info` then names (module docstring, "Reading a build"). `verbatim` maps a
+        form (select, ask, graph) to the media type the caller wants it in: where the server writes that as the
+        embedded store would, the answer is a Verbatim, the server's bytes."""
         del use_default_graph_as_union, prefixes  # the KG's dataset and prefixes are always those of the build
-        form = self._check(text, base_iri)
+        toks = tokens(text)
+        form = self._check(text, toks, base_iri)
         deadline = time.monotonic() + self.timeout  # for all the pages of one answer together
-        sent = for_kind(self.kind).query(text)  # in the server's dialect (kg.store.dialect)
+        dialect = for_kind(self.kind)
+        # In the server's dialect (kg.store.dialect), whose rewrites leave the prefix declarations as they were.
+        sent = self._with_prologue(dialect.query(text), toks, base_iri)
+        media_type = (verbatim or {}).get(form)
+        if media_type not in dialect.verbatim:
+            media_type = None
         while True:
             build = self.info.id if self.info is not None else None
-            dataset = self._dataset(text, default_graph, named_graphs)
+            dataset = self._dataset(toks, default_graph, named_graphs)
             try:
-                result = self._send(self._with_prologue(sent, base_iri), form, dataset, page=page, deadline=deadline)
+                if media_type is not None:
+                    result = self._send_verbatim(sent, form, media_type, dataset, page, deadline)
+                else:
+                    result = self._send(sent, form, dataset, page=page, deadline=deadline)
             except TruncatedResults:
                 if self._still_serving(build, deadline):
                     raise
@@ -409,10 +444,16 @@ class RemoteStore:
     def _still_serving(self, build: str | None, deadline: float) -> bool:
         """Whether the server still serves `build`, the one an answer just received was asked of: then no switch
         came in between, and the answer is that build's alone. Otherwise, once a switch under way has ended, this
-        store moves to the build served now (`info`) for the query to be asked again."""
+        store moves to the build served now (`info`) for the query to be asked again. On an isolated server, found
+        serving it less than `follow_interval` seconds ago is enough (module docstring)."""
+        isolated = self.kind in ISOLATED_KINDS
+        if isolated and time.monotonic() - self._confirmed < self.follow_interval:
+            return True
         while True:
+            asked = time.monotonic()
             served, switching = self._served_build(deadline)
             if switching is None and served == build:
+                self._confirmed = asked
                 return True
             if switching is None:
                 info = self.read_build()
@@ -426,11 +467,10 @@ class RemoteStore:
 
     # --- Queries ----------------------------------------------------------------------------------------------
 
-    def _check(self, text: str, base_iri: str | None) -> str:
+    def _check(self, text: str, toks, base_iri: str | None) -> str:
         """The query's form (select, ask or graph), after Oxigraph's parser accepted it. A SyntaxError comes out
         as from the embedded store, with line and column. Parsing evaluates nothing but an ASK, which on this
         empty store is instant unless it calls a SERVICE: such an ASK is left to the server to judge."""
-        toks = tokens(text)
         if _form(toks) == "ASK" and services(toks, PREFIXES):
             return "ask"
         options = {"base_iri": base_iri} if base_iri else {}
@@ -439,21 +479,22 @@ class RemoteStore:
             return "select"
         return "ask" if isinstance(result, ox.QueryBoolean) else "graph"
 
-    def _with_prologue(self, text: str, base_iri: str | None) -> str:
+    def _with_prologue(self, text: str, toks, base_iri: str | None) -> str:
         """The text with the KG's prefixes it uses without declaring (the embedded store offers them all), on one
-        line so the server's line numbers are off by one at most."""
-        declared = declared_prefixes(tokens(text))
+        line so the server's line numbers are off by one at most; `toks` are the text's tokens."""
+        declared = declared_prefixes(toks)
+        used = {t.text.split(":", 1)[0] for t in toks if t.kind == "pname"}
         head = [f"BASE <{base_iri}>"] if base_iri else []
-        head += [f"PREFIX {p}: <{iri}>" for p, iri in PREFIXES.items() if p not in declared]
+        head += [f"PREFIX {p}: <{iri}>" for p, iri in PREFIXES.items() if p in used and p not in declared]
         return " ".join(head) + "\n" + text
 
-    def _dataset(self, text: str, default_graph, named_graphs) -> list[tuple[str, str]]:
+    def _dataset(self, toks, default_graph, named_graphs) -> list[tuple[str, str]]:
         """The protocol's graph parameters: those asked for, else the KG's graphs unless the query names its own."""
         names = lambda graphs: [g.value if hasattr(g, "value") else str(g) for g in graphs or ()]
         kg_graphs = list(self.info.graph_sizes) if self.info is not None else []
         defaults, named = names(default_graph), names(named_graphs)
         if not defaults and not named:
-            if _names_dataset(tokens(text)) or not kg_graphs:
+            if _names_dataset(toks) or not kg_graphs:
                 return []
             defaults = named = kg_graphs
         elif not named:
@@ -464,8 +505,7 @@ class RemoteStore:
 
     def _send(self, text: str, form: str, dataset: list, page: bool = True, deadline: float | None = None):
         accept = N_TRIPLES if form == "graph" else RESULTS_JSON
-        response = self._request("POST", self.url, data=[*self._dialect.request(text, dataset), *self._timeout_param(deadline)],
-                                 headers={"Accept": accept}, deadline=deadline)
+        response = self._post_query(text, dataset, accept, deadline)
         if form == "graph":
             return self._graph_result(response, text, dataset, page, deadline)
         document = self._dialect.solutions(_results_document(response, self.url))
@@ -483,13 +523,26 @@ class RemoteStore:
             return self._pages(text, document["head"]["vars"], dataset, self.max_rows, deadline)
         raise TruncatedResults(self._cut_message(), self.url, _parsed(document, self.url), self.max_rows)
 
+    def _post_query(self, text: str, dataset: list, accept: str, deadline: float | None):
+        """A query request (form-encoded, as the SPARQL 1.1 Protocol has it) and its answer."""
+        fields = [*self._dialect.request(text, dataset), *self._timeout_param(deadline)]
+        return self._request("POST", self.url, data=_form_encoded(fields), headers={"Accept": accept, "Content-Type": FORM},
+                             deadline=deadline)
+
+    def _send_verbatim(self, text: str, form: str, media_type: str, dataset: list, page: bool, deadline: float | None):
+        """The server's answer in `media_type`, as it came; parsed as any other answer should the server give
+        another media type than asked for."""
+        response = self._post_query(text, dataset, media_type, deadline)
+        if _media_type(response) != media_type:
+            return self._send(text, form, dataset, page=page, deadline=deadline)
+        return Verbatim(form, media_type, response.content)
+
     def _pages(self, text: str, variables: list[str], dataset: list, size: int, deadline: float | None):
         prologue, body = _ordered(text, variables, self.url, self._cut_message())
         rows: list = []
         for offset in itertools.count(0, size):
             paged = f"{prologue}\nSELECT * WHERE {{ {{ {body}\n}} }} OFFSET {offset} LIMIT {size}"
-            response = self._request("POST", self.url, data=[*self._dialect.request(paged, dataset), *self._timeout_param(deadline)],
-                                     headers={"Accept": RESULTS_JSON}, deadline=deadline)
+            response = self._post_query(paged, dataset, RESULTS_JSON, deadline)
             page_rows = self._dialect.solutions(_results_document(response, self.url)).get("results", {}).get("bindings", [])
             rows += page_rows
             if len(page_rows) < size:
@@ -497,7 +550,7 @@ class RemoteStore:
         return _parsed({"head": {"vars": variables}, "results": {"bindings": rows}}, self.url)
 
     def _graph_result(self, response, text: str, dataset: list, page: bool, deadline: float | None):
-        media_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        media_type = _media_type(response)
         fmt = ox.RdfFormat.N_TRIPLES if media_type in ("", "text/plain") else ox.RdfFormat.from_media_type(media_type)
         if fmt is None:
             raise StoreError(f"the server answered a graph query with {media_type!r}, which is not RDF", self.url)
@@ -525,8 +578,7 @@ class RemoteStore:
         seen: dict = {}
         for offset in range(0, solutions, per_page):
             paged = f"{prologue}\nCONSTRUCT {template} WHERE {{ {{ {ordered}\n}} }} OFFSET {offset} LIMIT {per_page}"
-            response = self._request("POST", self.url, data=[*self._dialect.request(paged, dataset), *self._timeout_param(deadline)],
-                                     headers={"Accept": N_TRIPLES}, deadline=deadline)
+            response = self._post_query(paged, dataset, N_TRIPLES, deadline)
             got = self._graph_result(response, paged, dataset, False, deadline)
             seen.update(dict.fromkeys(got))
         return list(seen)
@@ -574,6 +626,11 @@ class RemoteStore:
             pool = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=POOL_SIZE)
             self._session.mount("http://", pool)
             self._session.mount("https://", pool)
+            # What requests takes from the environment (proxies, a CA bundle) taken once per endpoint, not again for
+            # every request: that took a tenth of a look-up's time.
+            self._session.trust_env = False
+            self._session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+            self._proxies = {}
             if self.user is not None:
                 kind = self._kind
                 auth = requests.auth.HTTPDigestAuth if kind in (None, "virtuoso") else requests.auth.HTTPBasicAuth
@@ -584,8 +641,12 @@ class RemoteStore:
         import requests
 
         timeout = self.timeout if deadline is None else max(0.1, deadline - time.monotonic())
+        session = self._http()
+        if url not in self._proxies:
+            self._proxies[url] = requests.utils.get_environ_proxies(url)
         try:
-            response = self._http().request(method, url, timeout=(min(CONNECT_TIMEOUT, timeout), timeout), **kwargs)
+            response = session.request(method, url, timeout=(min(CONNECT_TIMEOUT, timeout), timeout),
+                                       proxies=self._proxies[url], **kwargs)
         except requests.Timeout:
             raise StoreTimeout(f"the store did not answer within {timeout:g} s", url) from None
         except requests.ConnectionError as e:
@@ -640,6 +701,21 @@ class RemoteStore:
             time.sleep(wait)
 
 
+def _form_encoded(fields: list[tuple[str, str]]) -> bytes:
+    """Form fields URL-encoded; the graphs of the dataset, the same in every query of a build, encoded once (encoding
+    them took a tenth of a look-up's time)."""
+    return "&".join(_field(name, value) if name in _DATASET_FIELDS else urlencode({name: value})
+                    for name, value in fields).encode("ascii")
+
+
+_DATASET_FIELDS = ("default-graph-uri", "named-graph-uri")
+
+
+@functools.lru_cache(maxsize=4096)
+def _field(name: str, value: str) -> str:
+    return urlencode({name: value})
+
+
 def _kind_of(server_header: str) -> str:
     lowered = server_header.lower()
     if lowered.startswith("virtuoso"):
@@ -686,9 +762,13 @@ def _reason(error: Exception) -> str:
     return match.group(1).strip() if match else text
 
 
+def _media_type(response) -> str:
+    return response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+
+
 def _results_document(response, url: str) -> dict:
     """The SPARQL JSON results of a response, blank node labels made valid (Virtuoso's are `nodeID://b123`)."""
-    media_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    media_type = _media_type(response)
     if media_type != RESULTS_JSON:
         raise StoreError(f"the server answered with {media_type or 'no content type'!r}, not {RESULTS_JSON}", url)
     try:

@@ -96,16 +96,18 @@ class ResponseCache:
 
     Serving those from memory skips routing, negotiation, the query and compression: on this machine
     Flask's request handling alone costs more than Oxigraph takes to answer a look-up. Only complete 200 answers
-    that carry an ETag are kept; a matching If-None-Match gets 304 here too.
+    that carry an ETag are kept; a matching If-None-Match gets 304 here too. An answer is kept under the build
+    served when its request came (`build()`, an id): one still being made when the app moves to a new build, and
+    kept after the cache was emptied for it, is never given for the new build.
     """
 
-    def __init__(self, app, path: str, cache: Cache):
-        self.app, self.path, self.cache = app, path, cache
+    def __init__(self, app, path: str, cache: Cache, build: Callable[[], str]):
+        self.app, self.path, self.cache, self.build = app, path, cache, build
 
     def __call__(self, environ, start_response):
         if environ.get("REQUEST_METHOD") != "GET" or environ.get("PATH_INFO") != self.path or not environ.get("QUERY_STRING"):
             return self.app(environ, start_response)
-        key = ("response", environ["QUERY_STRING"]) + tuple(environ.get(h, "") for h in VARYING)
+        key = ("response", self.build(), environ["QUERY_STRING"]) + tuple(environ.get(h, "") for h in VARYING)
         hit = self.cache.get(key)
         if hit is None:
             return self._fill(key, environ, start_response)

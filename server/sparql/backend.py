@@ -90,9 +90,11 @@ class Backend:
 
     @classmethod
     def for_url(cls, url: str, timeout: float, kind: str | None = None, graph_store: str | None = None,
-                update: str | None = None) -> Backend:
-        """Front the SPARQL server whose query endpoint is `url`, as `kg build --store URL` filled it."""
-        return cls.for_remote(RemoteStore.connect(url, kind, graph_store, timeout=timeout, update=update), timeout)
+                update: str | None = None, follow_interval: float = 0.0) -> Backend:
+        """Front the SPARQL server whose query endpoint is `url`, as `kg build --store URL` filled it; a server that
+        switches builds atomically is asked which build it serves at most once per `follow_interval` seconds."""
+        store = RemoteStore.connect(url, kind, graph_store, timeout=timeout, update=update, follow_interval=follow_interval)
+        return cls.for_remote(store, timeout)
 
     @classmethod
     def for_remote(cls, store: RemoteStore, timeout: float) -> Backend:

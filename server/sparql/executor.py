@@ -10,6 +10,7 @@ to server.sparql.watchdog once its client has had the 503.
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ import pyoxigraph as ox
 from kg.errors import QueryError, StoreError, StoreTimeout, TruncatedResults
 from kg.queries import run as q
 from kg.sparql_text import with_row_limit
+from kg.store.remote import Verbatim
 
 # A solution sequence and a graph are first written in a line-based form (one solution, one triple per line), so
 # that a cut made by the row or byte limit falls between two whole rows, then re-read and written in the asked form.
@@ -108,6 +110,11 @@ def execute(store, job: QueryJob, bounds: Bounds = Bounds(), **store_options) ->
     store_limit = None
     try:
         result = q.run(store, text, **options, **store_options)
+        if isinstance(result, Verbatim):  # a remote server's answer as it came (execute_remote)
+            if not (limited and result.form == "select" and _most_solutions(result) > job.row_limit):
+                return Answer(200, result.body, result.media_type, result.form)
+            # Past our row limit: asked again and parsed, to be cut between rows as any answer is.
+            result = q.run(store, text, **options, **{**store_options, "verbatim": None})
     except TruncatedResults as e:  # a remote store's own row limit: the client gets what it sent, and is told
         result, store_limit = e.result, e.limit
     except QueryError as e:
@@ -165,13 +172,30 @@ def _bounded(result, kind: str, bounds: Bounds, row_limit: int):
     return ox.parse_query_results(header + data, lines_format), cut
 
 
+def _most_solutions(answer: Verbatim) -> int:
+    """At least as many as the solutions in a SPARQL results document; exactly so but for a CSV value holding a
+    line break. Counted without parsing where the format allows: an XML document escapes every `<` of a value,
+    and TSV writes one solution a line."""
+    if answer.media_type == "application/sparql-results+json":
+        return len(json.loads(answer.body)["results"]["bindings"])
+    if answer.media_type == "application/sparql-results+xml":
+        return answer.body.count(b"<result>")
+    lines = answer.body.count(b"\n") + (not answer.body.endswith(b"\n"))
+    return lines - 1  # the header
+
+
 def execute_remote(store, job: QueryJob, page: bool = False) -> Answer:
     """Run a job on a remote store (kg.store.remote) in this thread: the store's own timeout stops the query.
     Failures of the store are the store's: 502, or 503 for time; the operator's log gets the URL. Without `page`,
     as for clients' queries, a result cut by the store's row limit is answered as it came, with `store_limit` set
-    (KG-Results-Truncated), rather than completed in pages that cost a query each."""
+    (KG-Results-Truncated), rather than completed in pages that cost a query each. Where the server writes the
+    format asked for as this endpoint would, its answer is passed on as it came (kg.store.remote.Verbatim),
+    unless our row limit cuts it."""
+    formats = {"select": q.RESULT_FORMATS.get(job.result_format), "ask": q.RESULT_FORMATS.get(job.result_format),
+               "graph": q.GRAPH_FORMATS.get(job.graph_format)}
+    verbatim = {form: f.media_type for form, f in formats.items() if f is not None and f.writer is not None}
     try:
-        return execute(store, job, page=page)
+        return execute(store, job, page=page, verbatim=verbatim)
     except StoreTimeout as e:
         print(f"kg serve: {e}", file=sys.stderr)
         return timed_out(store.timeout)

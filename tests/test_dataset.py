@@ -439,12 +439,18 @@ def test_failed_build_writes_no_dumps(kg_cmd, disk_store, tmp_path):
 
 def test_dump_writing_is_all_or_nothing(store, tmp_path, monkeypatch):
     """A dump folder counts only with its manifest, written last: a failure midway leaves none to serve."""
-    def broken(*args, **kwargs):
-        raise OSError("disk full")
+    write_one, written = dump_files._write_one, []
 
-    monkeypatch.setattr(dump_files.ox, "serialize", broken)
+    def full_after_one(*args, **kwargs):  # the first file written whole, the disk full at the second
+        if written:
+            raise OSError("disk full")
+        written.append(write_one(*args, **kwargs))
+        return written[-1]
+
+    monkeypatch.setattr(dump_files, "_write_one", full_after_one)
     with pytest.raises(OSError):
         dump_files.write(store, tmp_path / "dumps")
+    assert written and (tmp_path / "dumps" / written[0].name).is_file()
     assert dump_files.read(tmp_path / "dumps") is None
     monkeypatch.undo()
     assert dump_files.read(tmp_path / "x") is None

@@ -195,6 +195,37 @@ def test_measures_match_networkx_computed_independently(small, kind, expected, w
         components.setdefault(d["component"], set()).add(n)
     assert sorted(map(sorted, components.values())) == sorted(map(sorted, nx.connected_components(reference)))
     assert g.graph["betweenness_pivots"] == g.number_of_nodes()  # exact at this size
+    assert g.graph["communities_by"] == "networkx"
+
+
+def test_a_network_beyond_the_budget_takes_igraph_s_seeded_louvain():
+    """Past the budget (a large filtered network in a request) the communities come from igraph's Louvain: a
+    partition of the nodes, the same at every run, of a modularity near networkx's, and the graph says so."""
+    import random
+
+    from kg.network import measures
+
+    rng = random.Random(3)
+    base = nx.relabel_nodes(nx.planted_partition_graph(6, 25, 0.5, 0.02, seed=4), lambda i: f"n{i:03d}")
+    for a, b in base.edges:
+        base[a][b]["weight"] = rng.choice([1, 2, 3])
+    budget = base.number_of_edges() * measures.LOUVAIN_COST_PER_EDGE - 1
+    runs = []
+    for _ in range(2):
+        g = base.copy()
+        measures.compute(g, budget)
+        assert g.graph["communities_by"] == "igraph"
+        runs.append({n: d["community"] for n, d in g.nodes(data=True)})
+    assert runs[0] == runs[1] and set(runs[0]) == set(base)
+    ours = {}
+    for n, c in runs[0].items():
+        ours.setdefault(c, set()).add(n)
+    reference = nx.community.louvain_communities(base, weight="weight", seed=measures.SEED)
+    modularity = lambda parts: nx.community.modularity(base, parts, weight="weight")
+    assert modularity(list(ours.values())) == pytest.approx(modularity(reference), abs=0.02)
+    g = base.copy()
+    measures.compute(g, budget + 1)
+    assert g.graph["communities_by"] == "networkx"
 
 
 @pytest.mark.parametrize("budget", [10**9, 2_000], ids=["exact", "sampled"])
@@ -768,7 +799,7 @@ def test_reading_only_the_part_around_an_ego_gives_the_cut_of_the_whole_network(
         for depth in (1, 2):
             ego = E.Ego(node, depth)
             expected = E.cut(whole, ego)
-            del expected.graph["betweenness_pivots"]
+            del expected.graph["betweenness_pivots"], expected.graph["communities_by"]
             assert FORMATS["json"].write(E.graph_around(E.read(kind, ego, rows), ego)) == FORMATS["json"].write(expected), (node, depth)
 
 

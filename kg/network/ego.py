@@ -85,7 +85,8 @@ def graph_around(part: Network, ego: Ego, build: str | None = None) -> nx.Graph:
     from kg.network.filters import Filters
 
     graph = cut(network_graph(part, {}, Filters(), build=build), ego)
-    del graph.graph["betweenness_pivots"]  # counted from the part, it would describe nothing: the measures are the build's
+    # Counted from the part, they would describe nothing: the measures are the build's.
+    del graph.graph["betweenness_pivots"], graph.graph["communities_by"]
     return graph
 
 

@@ -198,9 +198,9 @@ def test_measures_match_networkx_computed_independently(small, kind, expected, w
     assert g.graph["communities_by"] == "networkx"
 
 
-def test_a_network_beyond_the_budget_takes_igraph_s_seeded_louvain():
-    """Past the budget (a large filtered network in a request) the communities come from igraph's Louvain: a
-    partition of the nodes, the same at every run, of a modularity near networkx's, and the graph says so."""
+def test_a_large_network_takes_igraph_s_seeded_louvain(monkeypatch):
+    """Past networkx's size (a large network) the communities come from igraph's Louvain: a partition of the
+    nodes, the same at every run, of a modularity near networkx's, and the graph says so."""
     import random
 
     from kg.network import measures
@@ -209,11 +209,11 @@ def test_a_network_beyond_the_budget_takes_igraph_s_seeded_louvain():
     base = nx.relabel_nodes(nx.planted_partition_graph(6, 25, 0.5, 0.02, seed=4), lambda i: f"n{i:03d}")
     for a, b in base.edges:
         base[a][b]["weight"] = rng.choice([1, 2, 3])
-    budget = base.number_of_edges() * measures.LOUVAIN_COST_PER_EDGE - 1
+    monkeypatch.setattr(measures, "NETWORKX_LOUVAIN_EDGES", base.number_of_edges() - 1)
     runs = []
     for _ in range(2):
         g = base.copy()
-        measures.compute(g, budget)
+        measures.compute(g)
         assert g.graph["communities_by"] == "igraph"
         runs.append({n: d["community"] for n, d in g.nodes(data=True)})
     assert runs[0] == runs[1] and set(runs[0]) == set(base)
@@ -223,8 +223,9 @@ def test_a_network_beyond_the_budget_takes_igraph_s_seeded_louvain():
     reference = nx.community.louvain_communities(base, weight="weight", seed=measures.SEED)
     modularity = lambda parts: nx.community.modularity(base, parts, weight="weight")
     assert modularity(list(ours.values())) == pytest.approx(modularity(reference), abs=0.02)
+    monkeypatch.setattr(measures, "NETWORKX_LOUVAIN_EDGES", base.number_of_edges())
     g = base.copy()
-    measures.compute(g, budget + 1)
+    measures.compute(g)
     assert g.graph["communities_by"] == "networkx"
 
 

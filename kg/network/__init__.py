@@ -40,7 +40,7 @@ def network_graph(network, projects, filters, build: str | None = None):
         graph.graph["betweenness_pivots"] = measures.pivots(
             graph.number_of_nodes(), graph.number_of_edges(), measures.BUILD_BUDGET
         )
-        graph.graph["communities_by"] = measures.communities_by(graph.number_of_edges(), measures.BUILD_BUDGET)
+        graph.graph["communities_by"] = measures.communities_by(graph.number_of_edges())
     graph.graph.update({"kind": network.kind, **filters.as_dict()})
     if build is not None:
         graph.graph["build"] = build

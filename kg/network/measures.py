@@ -10,12 +10,13 @@ betweenness      normalised betweenness centrality, with distance = 1 / weight: 
                  sampled 199 of its 2,380 nodes); igraph also takes paths of equal length as equal within a
                  rounding error (1/3 + 1/3 + 1/3 = 1), where networkx compares the float sums exactly.
 component        connected component, numbered by size (0 is the largest; ties by the smallest node key)
-community        Louvain community (weight = shared projects, fixed seed), numbered the same way: networkx's while
-                 the network fits the budget, else igraph's (`community_multilevel`, the same method in C, some ten
-                 times faster); the graph says which (`communities_by`). networkx's is the reference: igraph's,
-                 seeded alike, put the five cities of the test fixtures in one community (modularity 0) for some
-                 seeds and in networkx's two (0.031) for others, but on a filtered network of 1M triples (8,000
-                 nodes, 190,000 links) networkx took 4.5 s of a 10 s cold request.
+community        Louvain community (weight = shared projects, fixed seed), numbered the same way: networkx's up to
+                 NETWORKX_LOUVAIN_EDGES links, igraph's beyond (`community_multilevel`, the same method in C, some
+                 ten times faster); the graph says which (`communities_by`). networkx's is the reference for small
+                 networks: igraph's, seeded alike, put the five cities of the test fixtures in one community
+                 (modularity 0) for some seeds and in networkx's two (0.031) for others. On the networks of 1M
+                 triples (8,600 nodes, 190,000 links) networkx took 5 s a network in the build and 4.5 s of a 10 s
+                 cold filtered request; igraph's communities have about the same modularity (tested).
 """
 
 from __future__ import annotations
@@ -34,9 +35,8 @@ SEED = 42
 REQUEST_BUDGET = 20_000_000
 BUILD_BUDGET = 200_000_000
 MIN_PIVOTS = 8
-# networkx's Louvain costs about as much per link as this many of igraph's edge relaxations: within a request's
-# budget it takes networks of up to some 30,000 links (well under a second), within the build's, ten times more.
-LOUVAIN_COST_PER_EDGE = 700
+# The largest network whose communities networkx's Louvain finds (well under a second); igraph's beyond.
+NETWORKX_LOUVAIN_EDGES = 30_000
 
 
 def pivots(nodes: int, edges: int, budget: int) -> int:
@@ -64,16 +64,16 @@ def compute(graph: nx.Graph, budget: int = REQUEST_BUDGET) -> None:
         graph.nodes[node]["betweenness"] = value
     graph.graph["betweenness_pivots"] = k
     _number(graph, nx.connected_components(graph), "component")
-    graph.graph["communities_by"] = communities_by(graph.number_of_edges(), budget)
+    graph.graph["communities_by"] = communities_by(graph.number_of_edges())
     if graph.graph["communities_by"] == "networkx":
         _number(graph, nx.community.louvain_communities(graph, weight="weight", seed=SEED), "community")
     else:
         _number(graph, ([nodes[i] for i in part] for part in _multilevel(g, weights)), "community")
 
 
-def communities_by(edges: int, budget: int) -> str:
-    """Whose Louvain finds the communities of a network of `edges` links within `budget`: networkx or igraph."""
-    return "networkx" if edges * LOUVAIN_COST_PER_EDGE <= budget else "igraph"
+def communities_by(edges: int) -> str:
+    """Whose Louvain finds the communities of a network of `edges` links: networkx or igraph."""
+    return "networkx" if edges <= NETWORKX_LOUVAIN_EDGES else "igraph"
 
 
 _RANDOM = threading.Lock()  # igraph's random number generator is one for the process

@@ -54,11 +54,8 @@ class FollowLink:
                 print(f"kg serve: cannot move to the build at {self.link} now: {e}", file=sys.stderr)
                 return
             self.seen = target
-            if new.build_id == old.build_id:
-                return
-            # Everything cached for the old build goes before any request can see the new one.
-            self.cache.clear()
-            config["KG_BACKEND"] = new  # queries still running on the old build finish on it
+            if new.build_id != old.build_id:
+                _serve(self.app, self.cache, new)
 
 
 class FollowServer:
@@ -100,11 +97,15 @@ class FollowServer:
                     return
                 if info is not None:  # None: no build, or its record half rewritten by a switch under way
                     store.info = info
-            if store.info is None or store.info.id == old.build_id:
-                return
-            # Everything cached for the old build goes before any request can see the new one.
-            self.cache.clear()
-            config["KG_BACKEND"] = Backend.for_remote(store, old.timeout)
+            if store.info is not None and store.info.id != old.build_id:
+                _serve(self.app, self.cache, Backend.for_remote(store, old.timeout))
+
+
+def _serve(app: Flask, cache: Cache, new: Backend) -> None:
+    """Move the app to the backend of a new build. Everything cached for the old build goes before any request can
+    see the new one; queries still running on the old build finish on it."""
+    cache.clear()
+    app.config["KG_BACKEND"] = new
 
 
 def read_link(link: Path) -> str | None:

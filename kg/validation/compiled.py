@@ -233,6 +233,13 @@ def compile_shapes(shapes: Graph) -> Plan:
     return Plan(queries, shapes, tuple(compiler.classes))
 
 
+def _classes_apart(targets: frozenset) -> tuple[list[str], list[tuple]]:
+    """The classes among `targets`, whose instances are matched together (_Compiler.instance_of), and the other
+    targets, each sorted."""
+    classes = sorted(target[1] for target in targets if target[0] == "class")
+    return classes, [target for target in sorted(targets, key=str) if target[0] != "class"]
+
+
 class _Compiler:
     def __init__(self, shapes: Graph):
         self.g = shapes
@@ -310,15 +317,11 @@ class _Compiler:
 
     def _generate(self, targets: frozenset, var: str = "?this") -> str:
         """A group binding `var` to each focus node once."""
-        parts = []
-        classes = sorted(target[1] for target in targets if target[0] == "class")
-        if classes:
-            parts.append(self.instance_of(var, classes))
-        for target in sorted(targets, key=str):
+        classes, others = _classes_apart(targets)
+        parts = [self.instance_of(var, classes)] if classes else []
+        for target in others:
             kind = target[0]
-            if kind == "class":
-                continue
-            elif kind == "node":
+            if kind == "node":
                 parts.append(f"VALUES {var} {{ {target[1]} }}")
             elif kind == "subjects":
                 parts.append(f"{var} {target[1]} [] .")
@@ -332,15 +335,11 @@ class _Compiler:
 
     def _member(self, targets: frozenset, var: str = "?this") -> str:
         """A condition true when the node `var` is a focus node: for queries that find failing values first."""
-        parts = []
-        classes = sorted(target[1] for target in targets if target[0] == "class")
-        if classes:
-            parts.append(f"EXISTS {{ {self.instance_of(var, classes)} }}")
-        for target in sorted(targets, key=str):
+        classes, others = _classes_apart(targets)
+        parts = [f"EXISTS {{ {self.instance_of(var, classes)} }}"] if classes else []
+        for target in others:
             kind = target[0]
-            if kind == "class":
-                continue
-            elif kind == "node":
+            if kind == "node":
                 parts.append(f"sameTerm({var}, {target[1]})")
             elif kind == "subjects":
                 parts.append(f"EXISTS {{ {var} {target[1]} [] }}")

@@ -37,7 +37,7 @@ from kg.sources.load import LoadedFile, discover, load_files, load_into_store, p
 from kg.namespaces import INFERRED_GRAPH
 from kg.publish import network_files, site
 from kg.discovery import index as discovery_index
-from kg.network.materialise import materialise
+from kg.network.materialise import Summary as NetworkSummary, materialise
 from kg.reasoning.reference import Inference, closure
 from kg.store.builds import BuildInfo
 from kg.store.embedded import KGStore
@@ -288,7 +288,7 @@ def _derive(kg_store: KGStore, build_id: str | None, timings: dict[str, float], 
     and are renamed into place with it. With `disk`, the store on disk the build goes into: the KG is copied there
     while the publishing steps run."""
     t = time.perf_counter()
-    materialise(kg_store)  # the co-participation networks (kg/network)
+    built = _Built(kg_store, materialise(kg_store))  # the co-participation networks (kg/network)
     timings["network"] = time.perf_counter() - t
 
     def copy() -> None:
@@ -305,32 +305,39 @@ def _derive(kg_store: KGStore, build_id: str | None, timings: dict[str, float], 
     workers = min(len(steps), build_workers())
     if workers < 2:
         for name in steps:
-            timings[name] = _timed(PUBLISH_STEPS[name], kg_store, folder, build_id)
+            timings[name] = _timed(PUBLISH_STEPS[name], built, folder, build_id)
         copy()
     else:
-        timings.update(_publish_in_parallel(kg_store, steps, workers, folder, build_id, copy))
+        timings.update(_publish_in_parallel(built, steps, workers, folder, build_id, copy))
     timings["publish"] = time.perf_counter() - t
 
 
-def _dumps(kg_store: KGStore, folder: Path, build_id: str | None) -> None:
-    dumps.write(kg_store, folder / dumps.DUMPS_DIR)
+@dataclass(frozen=True)
+class _Built:
+    """What the publishing steps read: the KG made in memory, and what materialise kept of its networks."""
+
+    store: KGStore
+    networks: NetworkSummary
 
 
-def _network_files(kg_store: KGStore, folder: Path, build_id: str | None) -> None:
+def _dumps_and_site(built: _Built, folder: Path, build_id: str | None) -> None:
+    # One union of the graphs for both: the triple dumps write it, the figures count it (20 s to make at 1M).
+    union = dumps.union(built.store.store)
+    dumps.write(built.store, folder / dumps.DUMPS_DIR, union)
+    site.write(built.store, folder / site.SITE_DIR, dumps.FORMATS, union)  # the sitemap names the dumps' files
+
+
+def _network_files(built: _Built, folder: Path, build_id: str | None) -> None:
     # Only a build on disk: one in memory gets its id when served, and its networks are drawn on request.
-    network_files.write(kg_store, folder / network_files.NETWORK_DIR, build_id)
+    network_files.write(built.store, folder / network_files.NETWORK_DIR, build_id, built.networks.pairs)
 
 
-def _site(kg_store: KGStore, folder: Path, build_id: str | None) -> None:
-    site.write(kg_store, folder / site.SITE_DIR, dumps.FORMATS)  # the sitemap names the dumps by their file names
+def _discovery(built: _Built, folder: Path, build_id: str | None) -> None:
+    discovery_index.write(built.store, folder)  # search, facets and reconciliation read it (kg.discovery)
 
 
-def _discovery(kg_store: KGStore, folder: Path, build_id: str | None) -> None:
-    discovery_index.write(kg_store, folder)  # search, facets and reconciliation read it (kg.discovery)
-
-
-# Longest first (at 1M triples: 51, 42, 39 and 21 s), so that the shorter ones fill the other workers.
-PUBLISH_STEPS = {"network files": _network_files, "dumps": _dumps, "site": _site, "discovery": _discovery}
+# Longest first (CPU alone at 1M triples: 58, 51 and 21 s), so that the shorter ones fill the other workers.
+PUBLISH_STEPS = {"dumps and site": _dumps_and_site, "network files": _network_files, "discovery": _discovery}
 
 
 def _timed(step, *args) -> float:
@@ -339,17 +346,17 @@ def _timed(step, *args) -> float:
     return time.perf_counter() - t
 
 
-_PUBLISHING: KGStore | None = None  # the store the forked publishing workers read, set before they are forked
+_PUBLISHING: _Built | None = None  # what the forked publishing workers read, set before they are forked
 
 
-def _publish_in_parallel(kg_store: KGStore, steps: list[str], workers: int, folder: Path, build_id: str | None,
+def _publish_in_parallel(built: _Built, steps: list[str], workers: int, folder: Path, build_id: str | None,
                          beside) -> dict[str, float]:
     """Run the publishing steps in worker processes, and `beside()` in this one meanwhile: the steps are
-    Python-bound (a pass over every quad, the network files' XML, the facet tables), so threads would take turns.
+    Python-bound (the network files' XML, the facet tables, the dumps' gzip), so threads would take turns.
     The workers are forked, each reading the in-memory store it inherits (the pages are shared, not copied): no
     worker opens the store on disk, whose RocksDB instance a fork would copy without its background threads."""
     global _PUBLISHING
-    _PUBLISHING = kg_store
+    _PUBLISHING = built
     times = {}
     try:
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),

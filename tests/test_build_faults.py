@@ -34,7 +34,7 @@ POINTS = {
     "during-validation": ("kg.validation.compiled", "validate_store_report", "before"),
     "during-store-write": ("kg.build", "materialise", "before"),  # the new database made, not yet filled
     "during-dumps": ("kg.publish.dumps", "_write_one", "after"),  # the first dump file written, the others not
-    "before-network-files": ("kg.publish.network_files", "write", "before"),  # the first publishing step
+    "before-network-files": ("kg.publish.network_files", "write", "before"),  # the second publishing step
     "while-workers-publish": ("kg.build", "as_completed", "before"),  # the workers started, and left running
     "before-rename": ("os", "rename", "before"),  # database and build.json complete (the build's only rename)
     "before-link-switch": ("kg.store.switch", "_switch_link", "before"),  # renamed into place, not linked

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from kg.namespaces import CKG, PREFIXES
 
 from kg.namespaces import NETWORK_GRAPH
-from kg.network.materialise import EDGE_CLASS, MEASURE_PROPERTIES
+from kg.network.materialise import EDGE_CLASS, MEASURE_PROPERTIES, edge_iri
 
 RDF_TYPE = PREFIXES["rdf"] + "type"
 RDFS_LABEL = PREFIXES["rdfs"] + "label"
@@ -40,6 +40,11 @@ def network_query(kind: str) -> str:
   UNION
   {_node_pattern(kind)}
 }}"""
+
+
+def nodes_of_network_query(kind: str) -> str:
+    """The node rows of network_query alone: with the edges known already (network_of_pairs)."""
+    return f"SELECT ?what ?s ?p ?o WHERE {{ {_node_pattern(kind)} }}"
 
 
 # Part of a network, for an ego network (kg.network.ego): the work is that of the part, not of the network.
@@ -177,6 +182,14 @@ def read_network(kind: str, rows) -> Network:
         keys[(a, b)] = edge
     nodes = {iri: _node(kind, iri, attributes) for iri, attributes in raw_nodes.items()}
     return Network(kind, edges, keys, nodes)
+
+
+def network_of_pairs(kind: str, pairs: dict[tuple[str, str], set[str]], node_rows) -> Network:
+    """The network materialise wrote from `pairs` (kg.network.materialise.co_participations), as read_network
+    reads it back, with its nodes from `node_rows` (of nodes_of_network_query)."""
+    nodes = read_network(kind, node_rows).nodes
+    return Network(kind, {pair: set(projects) for pair, projects in pairs.items()},
+                   {(a, b): edge_iri(kind, a, b) for a, b in pairs}, nodes)
 
 
 def read_projects(rows) -> dict[str, Project]:

@@ -63,14 +63,13 @@ class Dump:
         return BY_NAME[self.name]
 
 
-def write(kg_store, directory: Path) -> list[Dump]:
-    """Write every dump of `kg_store` (a kg.store.embedded.KGStore) into `directory`, then its manifest. Oxigraph
-    serialises every statement itself, straight from the store: no Python object per triple (at a million
-    triples, reading the union into Python and writing it again took two thirds of the dumps' time)."""
+def write(kg_store, directory: Path, union: ox.Store) -> list[Dump]:
+    """Write every dump of `kg_store` (a kg.store.embedded.KGStore) into `directory`, then its manifest; `union`
+    is the union of its graphs (made by `union`). Oxigraph serialises every statement itself, straight from the
+    store: no Python object per triple (at a million triples, reading the union into Python and writing it again
+    took two thirds of the dumps' time)."""
     directory.mkdir(parents=True, exist_ok=True)
-    union = _union(kg_store.store)
     dumps = [_write_one(kg_store.store if fmt.graphs else union, fmt, directory / fmt.name) for fmt in FORMATS]
-    del union
     manifest = {"files": [asdict(d) for d in dumps]}
     tmp = directory / (MANIFEST + ".partial")
     tmp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
@@ -89,7 +88,7 @@ def read(directory: Path) -> list[Dump] | None:
 
 
 def _write_one(store: ox.Store, fmt: DumpFormat, path: Path) -> Dump:
-    """Write `store` in `fmt`: all its quads, or the triples of its default graph (a union made by _union)."""
+    """Write `store` in `fmt`: all its quads, or the triples of its default graph (a union made by `union`)."""
     with open(path, "wb") as raw:
         hashed = _Hashing(raw)  # the checksum of the bytes as they are written: the file is not read again
         # mtime 0: the bytes depend on the content alone, not on when the file was written.
@@ -103,12 +102,13 @@ def _write_one(store: ox.Store, fmt: DumpFormat, path: Path) -> Dump:
     return Dump(fmt.name, path.stat().st_size, hashed.digest.hexdigest(), len(store))
 
 
-def _union(store: ox.Store) -> ox.Store:
+def union(store: ox.Store) -> ox.Store:
     """The union of `store`'s named graphs, each triple once although two source files may state it, as the
     default graph of a store in memory, which both triple formats dump in its own order (the same for the same
     content, each subject's triples together for the Turtle writer). Filled by Oxigraph from the graphs' N-Triples
     read as one document, so that a blank node stated in two graphs stays one: no Python object per triple (at a
-    million triples a SPARQL CONSTRUCT of the union took 24 s per format, this 20 s in all, then 4-5 s a format)."""
+    million triples a SPARQL CONSTRUCT of the union took 24 s per format, this 20 s in all, then 4-5 s a format).
+    The site's figures count the same union (kg.publish.description.compute)."""
     union = ox.Store()
     graphs = (store.dump(None, ox.RdfFormat.N_TRIPLES, from_graph=g) for g in store.named_graphs())
     union.load(io.BufferedReader(_Chained(graphs), 1 << 20), ox.RdfFormat.N_TRIPLES)

@@ -23,10 +23,12 @@ NETWORK_DIR = "network"  # inside an on-disk build folder
 PROJECTS = "projects.lookup.json"
 
 
-def write(kg_store, folder: Path, build_id: str) -> None:
+def write(kg_store, folder: Path, build_id: str, pairs: dict[str, dict[tuple[str, str], set[str]]]) -> None:
+    """`pairs`: kind -> the pairs the build materialised in `kg_store` (kg.network.materialise.Summary.pairs)."""
     folder.mkdir()
     for kind in KINDS:
-        network = lookup.read_network(kind, lookup.rows_of(kg_store.query(lookup.network_query(kind))))
+        node_rows = lookup.rows_of(kg_store.query(lookup.nodes_of_network_query(kind)))
+        network = lookup.network_of_pairs(kind, pairs[kind], node_rows)
         _write_json(folder / _lookup_name(kind), lookup.network_to_json(network))
         graph = network_graph(network, {}, Filters(), build=build_id)
         for fmt, spec in FORMATS.items():

@@ -13,8 +13,6 @@ import os
 from dataclasses import asdict
 from pathlib import Path
 
-import pyoxigraph as ox
-
 from kg.namespaces import BASE
 from kg.publish import description as dd
 from kg.queries import catalogue as named_queries
@@ -25,31 +23,10 @@ PAGES = "pages.txt"
 VOID_PATH = "/.well-known/void"  # where RFC 8615 and the VoID recommendation put a dataset's description
 # A subject is an IRI or a blank node, whose STR no IRI starts: no isIRI test, which costs Virtuoso seconds.
 ENTITIES = "SELECT DISTINCT ?s WHERE { ?s ?p ?o FILTER (STRSTARTS(STR(?s), STR(id:))) } ORDER BY ?s"
-XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
-def binding(term) -> dict:
-    """A pyoxigraph term as a SPARQL JSON results binding."""
-    if isinstance(term, ox.NamedNode):
-        return {"type": "uri", "value": term.value}
-    if isinstance(term, ox.BlankNode):
-        return {"type": "bnode", "value": term.value}
-    found = {"type": "literal", "value": term.value}
-    if term.language:
-        found["xml:lang"] = term.language
-    elif term.datatype.value != XSD_STRING:
-        found["datatype"] = term.datatype.value
-    return found
-
-
-def bindings(solutions) -> list[dict[str, dict]]:
-    """Solutions as SPARQL JSON bindings: {variable: binding}, unbound variables left out."""
-    names = [v.value for v in solutions.variables]
-    return [{n: binding(s[n]) for n in names if s[n] is not None} for s in solutions]
-
-
-def statistics(select, quads=None, entities: list[str] | None = None) -> dd.Statistics:
-    return dd.compute(select, quads, entities)
+def statistics(select, union=None, entities: list[str] | None = None) -> dd.Statistics:
+    return dd.compute(select, union, entities)
 
 
 def page_paths(select, dumps, entities: list[str] | None = None) -> list[str]:
@@ -65,15 +42,15 @@ def page_paths(select, dumps, entities: list[str] | None = None) -> list[str]:
     return paths
 
 
-def write(kg_store, folder: Path, dumps) -> None:
-    """Measure the built KG and list its pages into `folder` (a new folder inside the build's partial folder)."""
+def write(kg_store, folder: Path, dumps, union) -> None:
+    """Measure the built KG (a KGStore) and list its pages into `folder` (a new folder inside the build's partial
+    folder). `union`: the union of its graphs as kg.publish.dumps.union made it for the dumps."""
     def select(text: str) -> list[dict[str, dict]]:
-        return bindings(kg_store.query(text))
+        return dd.bindings(kg_store.query(text))
 
     folder.mkdir()
-    quads = kg_store.store.quads_for_pattern(None, None, None, None) if hasattr(kg_store, "store") else None
-    entities = [] if quads is not None else None  # filled by the statistics' pass over the quads
-    _write_text(folder / STATISTICS, json.dumps(asdict(statistics(select, quads, entities)), indent=1, ensure_ascii=False) + "\n")
+    entities: list[str] = []  # filled while the statistics count the subjects
+    _write_text(folder / STATISTICS, json.dumps(asdict(statistics(select, union, entities)), indent=1, ensure_ascii=False) + "\n")
     _write_text(folder / PAGES, "".join(p + "\n" for p in page_paths(select, dumps, entities)))
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Callable
 
 from kg.errors import InputError, KGError, StoreTimeout
-from kg.publish.site import bindings
+from kg.publish.description import bindings
 from kg.store.remote import RemoteStore
 from kg.store.builds import current_build
 from kg.store.embedded import KGStore

@@ -37,7 +37,7 @@ from kg.sources.load import LoadedFile, discover, load_files, load_into_store, p
 from kg.namespaces import INFERRED_GRAPH
 from kg.publish import network_files, site
 from kg.discovery import index as discovery_index
-from kg.network.materialise import Summary as NetworkSummary, materialise
+from kg.network.materialise import Summary as NetworkSummary, materialise, node_measures
 from kg.reasoning.reference import Inference, closure
 from kg.store.builds import BuildInfo
 from kg.store.embedded import KGStore
@@ -288,7 +288,8 @@ def _derive(kg_store: KGStore, build_id: str | None, timings: dict[str, float], 
     and are renamed into place with it. With `disk`, the store on disk the build goes into: the KG is copied there
     while the publishing steps run."""
     t = time.perf_counter()
-    built = _Built(kg_store, materialise(kg_store))  # the co-participation networks (kg/network)
+    measuring = _measuring_apart if build_workers() > 1 else None
+    built = _Built(kg_store, materialise(kg_store, measuring=measuring))  # the co-participation networks (kg/network)
     timings["network"] = time.perf_counter() - t
 
     def copy() -> None:
@@ -374,6 +375,35 @@ def _publish_in_parallel(built: _Built, steps: list[str], workers: int, folder: 
     finally:
         _PUBLISHING = None
     return {name: times[name] for name in steps}
+
+
+_MEASURING: dict | None = None  # the networks' pairs the forked measuring worker reads (kind -> pairs)
+
+
+def _measuring_apart(made: dict, budget: int):
+    """materialise's `measuring`: the networks' measures (igraph's betweenness and Louvain, 10 s at 1M triples) in
+    a worker process forked with the pairs, while the build writes the edges; returns the wait for them."""
+    global _MEASURING
+    _MEASURING = made
+    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"),
+                               initializer=_end_with, initargs=(os.getpid(),))
+    future = pool.submit(_measure_networks, budget)
+
+    def wait() -> dict:
+        global _MEASURING
+        try:
+            return future.result()
+        except BrokenProcessPool:
+            raise KGError("the network measures' worker process ended abruptly (killed, or out of memory)", "network") from None
+        finally:
+            pool.shutdown()
+            _MEASURING = None
+
+    return wait
+
+
+def _measure_networks(budget: int) -> dict:
+    return {kind: node_measures(pairs, budget) for kind, pairs in _MEASURING.items()}
 
 
 def _end_with(build_pid: int) -> None:

@@ -99,6 +99,23 @@ def small_client(small):
 # --------------------------------------------------------------------------------------------------------------
 
 
+def test_measures_computed_in_the_build_s_worker_process_are_those_computed_here(small):
+    """kg build measures the networks in a forked process while it writes the edges: the network graph must be the
+    one materialise writes in one process."""
+    from kg.build import _measuring_apart
+
+    apart = KGStore.in_memory()
+    dataset = Dataset()
+    load_files(dataset, [FIXTURES / "network"])
+    apart.add_dataset(dataset)
+    summary = materialise(apart, measuring=_measuring_apart)
+    graph = f"SELECT ?s ?p ?o WHERE {{ GRAPH <{NETWORK_GRAPH}> {{ ?s ?p ?o }} }}"
+    written = {tuple(r.values()) for r in select(apart, graph)}
+    assert written == {tuple(r.values()) for r in select(small, graph)}
+    assert any(p.endswith("networkBetweenness") for _, p, _ in written)
+    assert summary.triples == len(written) and set(summary.pairs) == {"organisation", "city"}
+
+
 @pytest.mark.parametrize("kind, expected", [("organisation", FIXTURE_ORGANISATION_EDGES), ("city", FIXTURE_CITY_EDGES)])
 def test_fixture_edges_are_the_shared_projects_of_each_pair(small, kind, expected):
     network, _, _ = read(small, kind)

@@ -59,9 +59,9 @@ def _weigh(value) -> int:
     """An estimate of the memory a look-up or a filtered network holds, from how many things it holds."""
     if hasattr(value, "number_of_nodes"):  # a filtered network: a networkx graph with its measures
         items = value.number_of_nodes() + value.number_of_edges()
-    elif hasattr(value, "edges"):  # a lookup.Network
-        items = len(value.edges) + len(value.nodes)
-    elif hasattr(value, "funding"):  # a lookup.Vocabulary
+    elif isinstance(value, lookup.Network):
+        items = len(value.keys) + len(value.names)
+    elif isinstance(value, lookup.Vocabulary):
         items = len(value.funding) + len(value.countries)
     else:  # the projects: {IRI: Project}
         items = len(value)

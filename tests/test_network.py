@@ -600,6 +600,63 @@ def test_the_look_ups_the_build_wrote_are_what_the_look_up_queries_read(on_disk)
     assert from_files.get_data() == from_queries.get_data()
 
 
+def old_lookup(network: lookup.Network) -> dict:
+    """A network's look-up as builds wrote it before the columns (kg.publish.network_files)."""
+    return {"kind": network.kind, "nodes": network.nodes,
+            "edges": [[a, b, network.edge_keys[(a, b)], sorted(shared)] for (a, b), shared in sorted(network.edges.items())]}
+
+
+def test_a_build_made_before_the_columns_is_still_served(on_disk, tmp_path):
+    """A build folder with the JSON look-ups only (builds before the columns) gives the same networks, and the
+    same filtered answers, as the columns the build writes now."""
+    from kg.publish import network_files
+    from kg.store.builds import current_build
+    from server import create_app
+
+    folder, _ = current_build(on_disk)
+    old = tmp_path / "old-build"
+    (old / network_files.NETWORK_DIR).mkdir(parents=True)
+    for kind in ("organisation", "city"):
+        network = network_files.read_network(folder, kind)
+        assert (folder / network_files.NETWORK_DIR / f"{kind}.lookup.columns").is_file()
+        (old / network_files.NETWORK_DIR / f"{kind}.lookup.json").write_text(json.dumps(old_lookup(network)))
+        assert network_files.read_network(old, kind) == network
+    (old / network_files.NETWORK_DIR / network_files.PROJECTS).write_bytes((folder / network_files.NETWORK_DIR / network_files.PROJECTS).read_bytes())
+    filtered = {"kind": "organisation", "format": "json", "country": "IT"}
+    now = create_app({"KG_STORE_PATH": str(on_disk), "TESTING": True}).test_client().get("/network", query_string=filtered)
+    app = create_app({"KG_STORE_PATH": str(on_disk), "TESTING": True})
+    app.config["KG_BACKEND"].folder = old
+    before = app.test_client().get("/network", query_string=filtered)
+    assert now.status_code == before.status_code == 200
+    assert now.get_data() == before.get_data()
+
+
+def test_network_columns_read_back_as_written_whatever_the_byte_order(small, tmp_path, monkeypatch):
+    """The columns file holds the network exactly, read on a machine of either byte order; a file that is not one
+    (another version's) is refused by name rather than misread."""
+    import sys
+    from dataclasses import replace
+
+    from kg.publish import network_files
+
+    network, _, _ = read(small, "organisation")
+    path = tmp_path / "organisation.lookup.columns"
+    network_files._write_columns(path, network)
+    assert network_files._read_columns(path) == network
+    other = {"little": "big", "big": "little"}[sys.byteorder]
+    swapped = {}
+    for name in ("a", "b", "starts", "shared"):
+        swapped[name] = getattr(network, name)[:]
+        swapped[name].byteswap()
+    with monkeypatch.context() as patched:  # written where the integers' bytes are in the other order
+        patched.setattr(sys, "byteorder", other)
+        network_files._write_columns(path, replace(network, **swapped))
+    assert network_files._read_columns(path) == network
+    path.write_bytes(b"cohesion-kg network columns 0\n{}\n")
+    with pytest.raises(ValueError, match="not a network columns file"):
+        network_files._read_columns(path)
+
+
 # --------------------------------------------------------------------------------------------------------------
 # Ego networks: ?ego=IRI&depth=1|2
 # --------------------------------------------------------------------------------------------------------------

@@ -68,15 +68,16 @@ def read(kind: str, ego: Ego, rows: Callable[[str], list[tuple]]) -> Network:
     edges, keys = {}, {}
     for step in range(ego.depth + 1):
         part = _read(kind, ring, edges_query, rows)
-        edges.update(part.edges)
+        found = part.edges
+        edges.update(found)
         keys.update(part.edge_keys)
-        ring = sorted({n for pair in part.edges for n in pair} - reached)
+        ring = sorted({n for pair in found for n in pair} - reached)
         if step == ego.depth or not ring:
             break  # that was the outermost ring's edges: of those, only the links among reached nodes count
         reached.update(ring)
     inside = sorted(pair for pair in edges if pair[0] in reached and pair[1] in reached)
     nodes = _read(kind, sorted(reached), nodes_query, rows).nodes
-    return Network(kind, {pair: edges[pair] for pair in inside}, {pair: keys[pair] for pair in inside}, nodes)
+    return Network.of(kind, {pair: edges[pair] for pair in inside}, {pair: keys[pair] for pair in inside}, nodes)
 
 
 def graph_around(part: Network, ego: Ego, build: str | None = None) -> nx.Graph:
@@ -104,8 +105,13 @@ def check(network: Network, ego: Ego, keep: set[str] | None = None) -> None:
     if ego.iri not in network.nodes:
         raise NotInNetwork("ego", f"{ego.iri} is not a node of the {network.kind} network (an organisation or city with "
                            "at least one co-partner; 'kind' chooses the network)")
-    if keep is not None and not any(ego.iri in pair and projects & keep for pair, projects in network.edges.items()):
+    if keep is not None and not _partnered(network, network.names.index(ego.iri), network.weights(network.chosen(keep))):
         raise NotInNetwork("ego", f"{ego.iri} has no co-partner in the projects these filters select")
+
+
+def _partnered(network: Network, node: int, weights: list[int]) -> bool:
+    """Whether the node at `node` is an end of an edge of positive weight."""
+    return any(w and node in (a, b) for a, b, w in zip(network.a, network.b, weights))
 
 
 def cut(graph: nx.Graph, ego: Ego) -> nx.Graph:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import compress
 
 import networkx as nx
 
@@ -141,14 +142,13 @@ def graph(network: Network, keep: set[str] | None = None) -> nx.Graph:
     `weight` (shared projects), `projects` (their IRIs, sorted) and `key` (the co-participation's IRI).
     Nodes and edges are inserted in sorted order so that seeded measures give the same result every time.
     """
-    edges = {}
-    for pair, projects in network.edges.items():
-        shared = projects if keep is None else projects & keep
-        if shared:
-            edges[pair] = sorted(shared)
+    chosen = network.chosen(keep)
+    edges = list(compress(range(len(network.keys)), network.weights(chosen)))
+    names = network.names
     g = nx.Graph()
-    for node in sorted({n for pair in edges for n in pair}):
-        g.add_node(node, **{k: network.nodes.get(node, {}).get(k) for k in ("label", "kind", "country", "city")})
-    for (a, b) in sorted(edges):
-        g.add_edge(a, b, weight=len(edges[(a, b)]), projects=edges[(a, b)], key=network.edge_keys[(a, b)])
+    for node in sorted({network.a[i] for i in edges} | {network.b[i] for i in edges}):
+        g.add_node(names[node], **{k: network.nodes.get(names[node], {}).get(k) for k in ("label", "kind", "country", "city")})
+    for i in edges:
+        projects = network.projects_of(i, chosen)
+        g.add_edge(names[network.a[i]], names[network.b[i]], weight=len(projects), projects=projects, key=network.keys[i])
     return g

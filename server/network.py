@@ -28,6 +28,7 @@ from kg.namespaces import BASE
 from kg.network import KINDS, NETWORK_GRAPH, lookup, network_graph
 from kg.publish import network_files
 from kg.network.export import FORMATS
+from kg.network.graph import Graph
 from kg.network import ego as ego_option
 from kg.network.filters import OPTIONS, Filters, OptionError, parse, selected
 
@@ -57,8 +58,8 @@ BYTES_PER_ITEM = 200
 
 def _weigh(value) -> int:
     """An estimate of the memory a look-up or a filtered network holds, from how many things it holds."""
-    if hasattr(value, "number_of_nodes"):  # a filtered network: a networkx graph with its measures
-        items = value.number_of_nodes() + value.number_of_edges()
+    if isinstance(value, Graph):  # a filtered or ego network with its measures
+        items = len(value.nodes) + len(value.edges)
     elif isinstance(value, lookup.Network):
         items = len(value.keys) + len(value.names)
     elif isinstance(value, lookup.Vocabulary):

@@ -16,7 +16,7 @@ from rdflib import Dataset
 
 from kg.sources.load import load_files
 from kg.namespaces import CKG, ID
-from kg.network import NETWORK_GRAPH, filters as F, lookup, network_graph
+from kg.network import NETWORK_GRAPH, filters as F, lookup, measures, network_graph
 from kg.network.export import FORMATS
 from kg.network.materialise import materialise
 from kg.store.embedded import KGStore
@@ -71,9 +71,14 @@ def read(kg_store, kind: str):
     return network, projects, vocabulary
 
 
-def graph_for(kg_store, kind: str, **options) -> nx.Graph:
+def answer_for(kg_store, kind: str, **options):
+    """What network_graph gives for `options`: a kg.network.graph.Graph, as the writers take it."""
     network, projects, vocabulary = read(kg_store, kind)
     return network_graph(network, projects, F.parse(options, vocabulary))
+
+
+def graph_for(kg_store, kind: str, **options) -> nx.Graph:
+    return answer_for(kg_store, kind, **options).to_networkx()
 
 
 @pytest.fixture(scope="module")
@@ -161,6 +166,17 @@ def test_nodes_carry_label_kind_country_and_city(small):
 # --------------------------------------------------------------------------------------------------------------
 
 
+def measure(g: nx.Graph, budget: int = measures.REQUEST_BUDGET) -> None:
+    """kg.network.measures.compute on a networkx graph (its nodes and edges in its order), written onto it."""
+    nodes = list(g)
+    position = {node: i for i, node in enumerate(nodes)}
+    edges = list(g.edges(data="weight"))
+    values, attributes = measures.compute(nodes, [(position[a], position[b]) for a, b, _ in edges], [w for _, _, w in edges], budget)
+    for i, node in enumerate(nodes):
+        g.nodes[node].update({name: column[i] for name, column in values.items()})
+    g.graph.update(attributes)
+
+
 def independent(edges: dict) -> nx.Graph:
     g = nx.Graph()
     g.add_nodes_from(sorted({n for pair in edges for n in pair}))
@@ -203,8 +219,6 @@ def test_a_large_network_takes_igraph_s_seeded_louvain(monkeypatch):
     nodes, the same at every run, of a modularity near networkx's, and the graph says so."""
     import random
 
-    from kg.network import measures
-
     rng = random.Random(3)
     base = nx.relabel_nodes(nx.planted_partition_graph(6, 25, 0.5, 0.02, seed=4), lambda i: f"n{i:03d}")
     for a, b in base.edges:
@@ -213,7 +227,7 @@ def test_a_large_network_takes_igraph_s_seeded_louvain(monkeypatch):
     runs = []
     for _ in range(2):
         g = base.copy()
-        measures.compute(g)
+        measure(g)
         assert g.graph["communities_by"] == "igraph"
         runs.append({n: d["community"] for n, d in g.nodes(data=True)})
     assert runs[0] == runs[1] and set(runs[0]) == set(base)
@@ -225,7 +239,7 @@ def test_a_large_network_takes_igraph_s_seeded_louvain(monkeypatch):
     assert modularity(list(ours.values())) == pytest.approx(modularity(reference), abs=0.02)
     monkeypatch.setattr(measures, "NETWORKX_LOUVAIN_EDGES", base.number_of_edges())
     g = base.copy()
-    measures.compute(g)
+    measure(g)
     assert g.graph["communities_by"] == "networkx"
 
 
@@ -235,8 +249,6 @@ def test_betweenness_is_networkx_s_exact_value_or_its_seeded_estimate(budget):
     Weights 1, 2 and 4 make the distances exact binary fractions: no tie depends on rounding."""
     import random
 
-    from kg.network import measures
-
     rng = random.Random(7)
     g = nx.relabel_nodes(nx.gnm_random_graph(80, 300, seed=5), lambda i: f"n{i:03d}")
     for a, b in g.edges:
@@ -244,7 +256,7 @@ def test_betweenness_is_networkx_s_exact_value_or_its_seeded_estimate(budget):
     reference = g.copy()
     for a, b, d in reference.edges(data=True):
         d["distance"] = 1 / d["weight"]
-    measures.compute(g, budget)
+    measure(g, budget)
     k = g.graph["betweenness_pivots"]
     assert (k == 80) == (budget == 10**9) and k >= measures.MIN_PIVOTS
     expected = nx.betweenness_centrality(reference, k=None if k == 80 else k, weight="distance", normalized=True,
@@ -311,12 +323,17 @@ def test_bad_filters_name_their_option(small, options, option, message):
 
 
 @pytest.fixture(scope="module")
-def fixture_graph(small):
-    return graph_for(small, "organisation")
+def fixture_answer(small):
+    return answer_for(small, "organisation")
 
 
-def test_graphml_opens_in_networkx_with_the_same_nodes_edges_and_attributes(fixture_graph):
-    back = nx.read_graphml(io.BytesIO(FORMATS["graphml"].write(fixture_graph)))
+@pytest.fixture(scope="module")
+def fixture_graph(fixture_answer):
+    return fixture_answer.to_networkx()
+
+
+def test_graphml_opens_in_networkx_with_the_same_nodes_edges_and_attributes(fixture_answer, fixture_graph):
+    back = nx.read_graphml(io.BytesIO(FORMATS["graphml"].write(fixture_answer)))
     assert set(back.nodes) == set(fixture_graph.nodes)
     assert {frozenset(e) for e in back.edges} == {frozenset(e) for e in fixture_graph.edges}
     for node, data in fixture_graph.nodes(data=True):
@@ -329,8 +346,8 @@ def test_graphml_opens_in_networkx_with_the_same_nodes_edges_and_attributes(fixt
     assert back.graph["kind"] == "organisation"
 
 
-def test_gexf_is_well_formed_gexf_1_2_and_reads_back_in_networkx(fixture_graph):
-    data = FORMATS["gexf"].write(fixture_graph)
+def test_gexf_is_well_formed_gexf_1_2_and_reads_back_in_networkx(fixture_answer, fixture_graph):
+    data = FORMATS["gexf"].write(fixture_answer)
     root = ET.fromstring(data)  # well-formed
     assert root.tag == f"{{{GEXF_NS}}}gexf" and root.get("version") == "1.2"
     declared = {a.get("title") for a in root.iter(f"{{{GEXF_NS}}}attribute")}
@@ -346,17 +363,17 @@ def test_gexf_is_well_formed_gexf_1_2_and_reads_back_in_networkx(fixture_graph):
         assert back.edges[a, b]["id"] == attributes["key"]
 
 
-def test_csv_edge_and_node_lists(fixture_graph):
-    edges = list(csv.DictReader(io.StringIO(FORMATS["csv"].write(fixture_graph).decode())))
+def test_csv_edge_and_node_lists(fixture_answer, fixture_graph):
+    edges = list(csv.DictReader(io.StringIO(FORMATS["csv"].write(fixture_answer).decode())))
     assert {(local(r["source"]), local(r["target"])): {local(p) for p in r["projects"].split()} for r in edges} == FIXTURE_ORGANISATION_EDGES
     assert all(int(r["weight"]) == len(r["projects"].split()) for r in edges)
-    nodes = list(csv.DictReader(io.StringIO(FORMATS["nodes-csv"].write(fixture_graph).decode())))
+    nodes = list(csv.DictReader(io.StringIO(FORMATS["nodes-csv"].write(fixture_answer).decode())))
     assert {r["id"] for r in nodes} == set(fixture_graph.nodes)
     assert {"label", "kind", "country", "city", "degree", "weighted_degree", "betweenness", "component", "community"} <= set(nodes[0])
 
 
-def test_json_is_graphology_serialisation(fixture_graph):
-    doc = json.loads(FORMATS["json"].write(fixture_graph))
+def test_json_is_graphology_serialisation(fixture_answer, fixture_graph):
+    doc = json.loads(FORMATS["json"].write(fixture_answer))
     assert doc["options"]["type"] == "undirected"
     assert {n["key"] for n in doc["nodes"]} == set(fixture_graph.nodes)
     assert all({"label", "degree", "community", "country"} <= set(n["attributes"]) for n in doc["nodes"])
@@ -365,8 +382,8 @@ def test_json_is_graphology_serialisation(fixture_graph):
     assert edge["attributes"]["weight"] == 3 and len(edge["attributes"]["projects"]) == 3
 
 
-def test_cytoscape_json_reads_back_in_networkx(fixture_graph):
-    back = nx.cytoscape_graph(json.loads(FORMATS["cytoscape"].write(fixture_graph)))
+def test_cytoscape_json_reads_back_in_networkx(fixture_answer, fixture_graph):
+    back = nx.cytoscape_graph(json.loads(FORMATS["cytoscape"].write(fixture_answer)))
     assert set(back.nodes) == set(fixture_graph.nodes)
     assert back.number_of_edges() == fixture_graph.number_of_edges()
 
@@ -853,11 +870,11 @@ def test_reading_only_the_part_around_an_ego_gives_the_cut_of_the_whole_network(
     rows = lambda text: lookup.rows_of(store.query(text))
     with pytest.raises(E.NotInNetwork):
         E.read(kind, E.Ego(ORG + "nobody-at-all"), rows)
-    for node in sorted(whole):
+    for node in sorted(whole.nodes):
         for depth in (1, 2):
             ego = E.Ego(node, depth)
             expected = E.cut(whole, ego)
-            del expected.graph["betweenness_pivots"], expected.graph["communities_by"]
+            del expected.attributes["betweenness_pivots"], expected.attributes["communities_by"]
             assert FORMATS["json"].write(E.graph_around(E.read(kind, ego, rows), ego)) == FORMATS["json"].write(expected), (node, depth)
 
 

@@ -1,4 +1,4 @@
-"""The filter options of a network (the same for `kg network` and /network), and cutting a network down to them.
+"""The filter options of a network (the same for `kg network` and /network), and the projects they select.
 
 Every filter selects projects, and the filtered network is the co-participation network of the selected
 projects only: an edge's weight is the number of selected projects its two ends shared, and a node without
@@ -18,14 +18,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from itertools import compress
-
-import networkx as nx
 
 from kg.errors import InputError
 from kg.namespaces import PREFIXES
 
-from kg.network.lookup import Network, Project, Vocabulary
+from kg.network.lookup import Project, Vocabulary
 
 OPTIONS = ("programme", "fund", "country", "from", "to")
 
@@ -133,22 +130,3 @@ def _passes(project: Project, f: Filters) -> bool:
         if f.end is not None and first > f.end:
             return False
     return True
-
-
-def graph(network: Network, keep: set[str] | None = None) -> nx.Graph:
-    """The network as a networkx graph, restricted to the projects in `keep` (all when None).
-
-    Nodes carry label, kind, country and city (measures are added by kg.network.measures); edges carry
-    `weight` (shared projects), `projects` (their IRIs, sorted) and `key` (the co-participation's IRI).
-    Nodes and edges are inserted in sorted order so that seeded measures give the same result every time.
-    """
-    chosen = network.chosen(keep)
-    edges = list(compress(range(len(network.keys)), network.weights(chosen)))
-    names = network.names
-    g = nx.Graph()
-    for node in sorted({network.a[i] for i in edges} | {network.b[i] for i in edges}):
-        g.add_node(names[node], **{k: network.nodes.get(names[node], {}).get(k) for k in ("label", "kind", "country", "city")})
-    for i in edges:
-        projects = network.projects_of(i, chosen)
-        g.add_edge(names[network.a[i]], names[network.b[i]], weight=len(projects), projects=projects, key=network.keys[i])
-    return g

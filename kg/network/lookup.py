@@ -18,6 +18,7 @@ from __future__ import annotations
 from array import array
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 from itertools import accumulate
 from operator import sub
 
@@ -155,6 +156,11 @@ class Network:
     @property
     def edge_keys(self) -> dict[tuple[str, str], str]:
         return dict(zip(self.pairs(), self.keys))
+
+    @cached_property
+    def key_order(self) -> list[int]:
+        """The edges' positions in the order of their co-participation IRIs."""
+        return sorted(range(len(self.keys)), key=self.keys.__getitem__)
 
     def pairs(self) -> list[tuple[str, str]]:
         return list(zip(map(self.names.__getitem__, self.a), map(self.names.__getitem__, self.b)))

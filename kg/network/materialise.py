@@ -25,7 +25,6 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 
-import networkx as nx
 import pyoxigraph as ox
 
 from kg.namespaces import CKG, ID, INFERRED_GRAPH, PREFIXES
@@ -78,11 +77,14 @@ def materialise(kg_store, budget: int = measures.BUILD_BUDGET) -> Summary:
     edges = {}
     for kind in KINDS:
         pairs = co_participations(sources, kind)
-        graph = to_graph(pairs)
-        measures.compute(graph, budget)
+        nodes = sorted({n for pair in pairs for n in pair})
+        position = {node: i for i, node in enumerate(nodes)}
+        # Sorted, so that the seeded measures repeat.
+        ends = sorted(pairs)
+        values, _ = measures.compute(nodes, [(position[a], position[b]) for a, b in ends], [len(pairs[e]) for e in ends], budget)
         edges[kind] = len(pairs)
         lines += edge_lines(kind, pairs)
-        lines += node_lines(graph)
+        lines += node_lines(nodes, values)
     data = "".join(lines).encode("utf-8")
     kg_store.store.bulk_load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(str(NETWORK_GRAPH)))
     return Summary(edges, data.count(b"\n"))
@@ -139,15 +141,6 @@ def co_participations(sources: Sources, kind: str) -> dict[tuple[str, str], set[
     return dict(pairs)
 
 
-def to_graph(pairs: dict[tuple[str, str], set[str]]) -> nx.Graph:
-    """The weighted graph of the pairs; nodes and edges inserted in sorted order, so seeded measures repeat."""
-    graph = nx.Graph()
-    graph.add_nodes_from(sorted({n for pair in pairs for n in pair}))
-    for (a, b) in sorted(pairs):
-        graph.add_edge(a, b, weight=len(pairs[(a, b)]))
-    return graph
-
-
 def edge_iri(kind: str, a: str, b: str) -> str:
     return f"{ID}co-participation/{kind}/{_slug(kind, a)}--{_slug(kind, b)}"
 
@@ -190,9 +183,9 @@ def project_lines(sources: Sources):
             yield f"<{project}> <{CKG.participantCountry}> <{country}> .\n"
 
 
-def node_lines(graph: nx.Graph):
-    for node, data in graph.nodes(data=True):
+def node_lines(nodes: list[str], values: dict[str, list]):
+    for i, node in enumerate(nodes):
         for name, prop in MEASURE_PROPERTIES.items():
-            value = data[name]
+            value = values[name][i]
             literal = f'"{float(value)!r}"^^<{XSD}double>' if name == "betweenness" else _integer(value)
             yield f"<{node}> <{prop}> {literal} .\n"

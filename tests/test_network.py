@@ -496,6 +496,147 @@ def test_real_kg_network_over_http(client, store):
 
 
 # --------------------------------------------------------------------------------------------------------------
+# Pages of links: ?limit=&offset=
+# --------------------------------------------------------------------------------------------------------------
+
+FILTERED = "from=1900"  # every project with a year: the fixture's network without p5 (its 8 links, lighter), filtered
+
+
+def link_header(response) -> dict[str, dict]:
+    """rel -> the query of its address, from an RFC 8288 Link header."""
+    found = {}
+    for part in response.headers.get("Link", "").split(", ") if response.headers.get("Link") else []:
+        address, rel = re.fullmatch(r'<([^>]*)>; rel="(\w+)"', part).groups()
+        assert urlsplit(address).path == "/network"
+        found[rel] = {k: v[0] for k, v in parse_qs(urlsplit(address).query).items()}
+    return found
+
+
+def strength_order(edges: list[dict]) -> list[tuple]:
+    return [(-e["attributes"]["weight"], e["key"]) for e in edges]
+
+
+def test_a_filtered_answer_lists_its_links_strongest_first_in_pages_with_every_node(small_client):
+    whole = small_client.get(f"/network?format=json&{FILTERED}&limit=all")
+    assert whole.status_code == 200 and "Link" not in whole.headers
+    everything = whole.json
+    assert strength_order(everything["edges"]) == sorted(strength_order(everything["edges"]))
+    links = everything["attributes"]["links"]
+    assert links == len(everything["edges"]) == 8 and everything["attributes"]["offset"] == 0
+    assert "limit" not in everything["attributes"]
+    pages, query = [], {"format": "json", "from": "1900", "limit": "3"}
+    while True:
+        response = small_client.get("/network", query_string=query)
+        assert response.status_code == 200
+        page = response.json
+        pages.append(page)
+        # Every node, with the measures of the whole filtered network; the slice named in the attributes.
+        assert page["nodes"] == everything["nodes"]
+        assert page["attributes"] == {**everything["attributes"], "offset": int(query.get("offset", 0)), "limit": 3}
+        rels = link_header(response)
+        if int(query.get("offset", 0)) > 0:  # back to offset 0: the address without one
+            back = int(query["offset"]) - 3
+            assert rels["prev"] == ({**query, "offset": str(back)} if back else {k: v for k, v in query.items() if k != "offset"})
+        else:
+            assert "prev" not in rels
+        if "next" not in rels:
+            break
+        assert rels["next"]["offset"] == str(int(query.get("offset", 0)) + 3)
+        query = rels["next"]
+    assert [len(p["edges"]) for p in pages] == [3, 3, 2]
+    assert [e for p in pages for e in p["edges"]] == everything["edges"]
+
+
+def test_the_default_limit_caps_filtered_and_ego_answers_not_the_whole_network(small_client, monkeypatch):
+    from server import network as route
+
+    monkeypatch.setattr(route, "DEFAULT_LIMIT", 2)
+    filtered = small_client.get(f"/network?format=json&{FILTERED}")
+    assert len(filtered.json["edges"]) == 2 and filtered.json["attributes"]["links"] == 8
+    assert link_header(filtered)["next"] == {"format": "json", "from": "1900", "offset": "2"}
+    ego = small_client.get("/network?format=json&ego=organisation:c")
+    assert len(ego.json["edges"]) == 2 and ego.json["attributes"]["links"] == 7  # every link but b-d
+    whole = small_client.get("/network?format=json")
+    assert len(whole.json["edges"]) == whole.json["attributes"]["links"] == 8 and "Link" not in whole.headers
+    assert "offset" not in whole.json["attributes"]
+    # Asked for, the whole network is paged too, with the build's measures.
+    first = small_client.get("/network?format=json&limit=5")
+    assert len(first.json["edges"]) == 5 and first.json["nodes"] == whole.json["nodes"]
+    assert link_header(first) == {"next": {"format": "json", "limit": "5", "offset": "5"}}
+    assert first.json["edges"] == sorted(whole.json["edges"], key=lambda e: (-e["attributes"]["weight"], e["key"]))[:5]
+
+
+def test_past_the_last_link_a_page_has_the_nodes_and_no_links(small_client):
+    response = small_client.get(f"/network?format=json&{FILTERED}&limit=3&offset=9")
+    assert response.status_code == 200
+    assert response.json["edges"] == [] and len(response.json["nodes"]) == 6
+    assert link_header(response) == {"prev": {"format": "json", "from": "1900", "limit": "3", "offset": "6"}}
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_every_format_gives_the_same_page(small_client, fmt):
+    """The links of a page, and every node, in each format; the slice in the graph attributes where a format has
+    them, and the Link header everywhere."""
+    query = f"{FILTERED}&limit=3&offset=3"
+    expected = small_client.get(f"/network?format=json&{query}").json
+    pairs = {frozenset((e["source"], e["target"])) for e in expected["edges"]}
+    nodes = {n["key"] for n in expected["nodes"]}
+    response = small_client.get(f"/network?format={fmt}&{query}")
+    assert response.status_code == 200
+    assert set(link_header(response)) == {"next", "prev"}
+    data = response.get_data()
+    if fmt == "nodes-csv":
+        assert {r["id"] for r in csv.DictReader(io.StringIO(data.decode()))} == nodes
+        return
+    if fmt == "csv":
+        rows = list(csv.DictReader(io.StringIO(data.decode())))
+        assert [(r["source"], r["target"], r["key"]) for r in rows] == [(e["source"], e["target"], e["key"]) for e in expected["edges"]]
+        return
+    back = {"graphml": lambda: nx.read_graphml(io.BytesIO(data)), "gexf": lambda: nx.read_gexf(io.BytesIO(data)),
+            "cytoscape": lambda: nx.cytoscape_graph(json.loads(data)),
+            "json": lambda: nx.Graph([(e["source"], e["target"]) for e in json.loads(data)["edges"]])}[fmt]()
+    assert {frozenset(e) for e in back.edges} == pairs
+    if fmt != "json":
+        assert set(back.nodes) == nodes
+    if fmt in {"graphml", "cytoscape"}:  # GEXF keeps no graph attributes in networkx's writer
+        assert (back.graph["links"], back.graph["offset"], back.graph["limit"]) == (8, 3, 3)
+
+
+@pytest.mark.parametrize("query, parameter, words", [
+    ("limit=0", "limit", "between 1 and"),
+    ("limit=-5", "limit", "between 1 and"),
+    ("limit=many", "limit", "not a whole number"),
+    ("limit=1e3", "limit", "'all'"),
+    ("limit=2000000000", "limit", "between 1 and"),
+    ("offset=-1", "offset", "between 0 and"),
+    ("offset=first", "offset", "not a whole number"),
+    ("limit=3&limit=4", "limit", "more than once"),
+])
+@pytest.mark.parametrize("fmt", ["json", "csv", "html"])
+def test_bad_limits_and_offsets_give_400_naming_the_parameter(small_client, query, parameter, words, fmt):
+    response = small_client.get(f"/network?format={fmt}&{FILTERED}&{query}")
+    assert response.status_code == 400, response.text
+    assert f"parameter '{parameter}'" in response.text and words in response.text
+    assert "Traceback" not in response.text
+
+
+def test_pages_have_their_own_etags(small_client):
+    first = small_client.get(f"/network?format=json&{FILTERED}&limit=3")
+    second = small_client.get(f"/network?format=json&{FILTERED}&limit=3&offset=3")
+    assert first.headers["ETag"] != second.headers["ETag"]
+    again = small_client.get(f"/network?format=json&{FILTERED}&limit=3&offset=3", headers={"If-None-Match": second.headers["ETag"]})
+    assert again.status_code == 304
+
+
+def test_the_page_carries_limit_and_offset_into_its_downloads(small_client):
+    html = small_client.get(f"/network?{FILTERED}&limit=3&offset=3", headers={"Accept": "text/html"}).text
+    downloads = re.findall(r'<li><a href="([^"]+)">json</a></li>', html)
+    assert parse_qs(urlsplit(unescape(downloads[0])).query) == {
+        "kind": ["organisation"], "from": ["1900"], "limit": ["3"], "offset": ["3"], "format": ["json"]}
+    assert 'id="every-link"' in html
+
+
+# --------------------------------------------------------------------------------------------------------------
 # kg network
 # --------------------------------------------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ The unfiltered networks are files `kg build` wrote (kg.publish.network_files); a
 network the build materialised (the look-ups the build wrote beside those files; for a store without a build
 folder, look-up queries through the app's Backend, under the query timeout) and kept in
 the app's cache: the look-ups per build, the filtered network with its measures per (build, kind, filters), an
-ego network per (build, kind, filters, ego), and the bytes per format. An unfiltered ego network is read with
+ego network per (build, kind, filters, ego), and the bytes per format and page. An unfiltered ego network is read with
 look-ups of its own part of the network only (kg.network.ego.read), not the whole network. The KG only changes with a build, whose id is in every key and in the
 ETag.
 """
@@ -130,7 +130,7 @@ def network():
                 ego_option.check(_centre(build, kind, ego), ego)
         except ego_option.NotInNetwork as e:
             raise NetworkError(404, f"parameter 'ego': {e.message}") from None
-    whole = not filters and ego is None and "limit" not in request.args and "offset" not in request.args
+    whole = not filters and ego is None and not request.args.get("limit") and not request.args.get("offset")
     offset, limit = _slice(whole)
     if fmt == "html":
         return Response(render_template("network.html", **_page(kind, filters, ego, vocabulary)))
@@ -153,12 +153,10 @@ def network():
     stored = network_files.find(backend.folder, kind, fmt) if whole else None
     if stored is not None:  # written by `kg build`: the heaviest answer is a file read
         response = send_file(stored, mimetype=spec.media_type, etag=False, conditional=False, max_age=None)
-    elif whole:
-        body = _kept((build, kind, filters, ego, fmt), lambda: spec.write(make_view()), len)
-        response = Response(body, content_type=spec.media_type)
     else:
         view = make_view()
-        body = _kept((build, kind, filters, ego, offset, limit, fmt), lambda: spec.write(view.page(offset, limit)), len)
+        body = _kept((build, kind, filters, ego, offset, limit, fmt),
+                     lambda: spec.write(view if whole else view.page(offset, limit)), len)
         response = Response(body, content_type=spec.media_type)
         links = _links(offset, limit, view.attributes["links"])
         if links:

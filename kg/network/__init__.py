@@ -37,25 +37,23 @@ def network_graph(network, projects, filters, build: str | None = None):
 
     chosen = network.chosen(f.selected(projects, filters)) if filters else None
     weights = network.weights(chosen)
-    edges = list(compress(range(len(weights)), weights))
     a, b = list(compress(network.a, weights)), list(compress(network.b, weights))
-    weights = list(filter(None, weights))
     ends = sorted(set(a).union(b))  # positions in network.names, so sorted by IRI too
     nodes = [network.names[i] for i in ends]
     if filters:
         position = dict(zip(ends, range(len(ends))))
         pairs = list(zip(map(position.__getitem__, a), map(position.__getitem__, b)))
-        values, attributes = measures.compute(nodes, pairs, weights, measures.REQUEST_BUDGET)
+        values, attributes = measures.compute(nodes, pairs, list(filter(None, weights)), measures.REQUEST_BUDGET)
     else:
         values = {name: [network.nodes.get(node, {}).get(name) for node in nodes] for name in measures.MEASURES}
-        attributes = {"betweenness_pivots": measures.pivots(len(nodes), len(edges), measures.BUILD_BUDGET),
-                      "communities_by": measures.communities_by(len(edges))}
+        attributes = {"betweenness_pivots": measures.pivots(len(nodes), len(a), measures.BUILD_BUDGET),
+                      "communities_by": measures.communities_by(len(a))}
     described = {}
     for i, node in enumerate(nodes):
         known = network.nodes.get(node, {})
         described[node] = {**{k: known.get(k) for k in ("label", "kind", "country", "city")},
                            **{name: values[name][i] for name in measures.MEASURES}}
-    attributes.update({"kind": network.kind, **filters.as_dict(), "links": len(edges)})
+    attributes.update({"kind": network.kind, **filters.as_dict(), "links": len(a)})
     if build is not None:
         attributes["build"] = build
-    return Graph.strongest_first(network, described, edges, weights, chosen, attributes)
+    return Graph.strongest_first(network, described, weights, chosen, attributes)

@@ -13,6 +13,7 @@ page (`page`) of the first links is the strongest of them, and the same question
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from itertools import compress
 from typing import Iterator
 
 import networkx as nx
@@ -30,13 +31,13 @@ class Graph:
     attributes: dict  # kind, the filters, build, links (how many in the whole answer), the measures' budgets, ...
 
     @classmethod
-    def strongest_first(cls, network: Network, nodes: dict[str, dict], edges: list[int], weights: list[int],
-                        chosen: bytes | None, attributes: dict) -> Graph:
-        """The graph of these links (in any order), listed strongest first."""
-        weight = dict(zip(edges, weights))
-        ordered = [e for e in network.key_order if e in weight]
-        ordered.sort(key=weight.__getitem__, reverse=True)  # stable: equal weights stay in the order of their keys
-        return cls(network, nodes, ordered, [weight[e] for e in ordered], chosen, attributes)
+    def strongest_first(cls, network: Network, nodes: dict[str, dict], weights: list[int], chosen: bytes | None,
+                        attributes: dict) -> Graph:
+        """The graph whose links are the edges of `network` of a positive weight (`weights`, one per edge),
+        listed strongest first."""
+        ordered = list(compress(network.key_order, map(weights.__getitem__, network.key_order)))
+        ordered.sort(key=weights.__getitem__, reverse=True)  # stable: equal weights stay in the order of their keys
+        return cls(network, nodes, ordered, list(map(weights.__getitem__, ordered)), chosen, attributes)
 
     def links(self) -> Iterator[tuple[str, str, dict]]:
         """(source, target, {weight, projects, key}) per link, in the order listed."""

@@ -1,4 +1,5 @@
-"""Read a materialised network back from a store with look-up queries, into plain Python values.
+"""Read a materialised network back from a store with look-up queries, into plain Python values (a network as
+columns: its IRIs in lists, its edges in arrays of positions).
 
 Four look-ups of a whole network or its vocabulary, each cached by the server per build:
   network_query     the network's edges with their shared projects, and its nodes with what the exports show

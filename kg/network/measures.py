@@ -58,10 +58,6 @@ def compute(nodes: list[str], edges: list[tuple[int, int]], weights: list[int],
     attributes: the betweenness sample size (`betweenness_pivots`; the node count when exact) and the Louvain
     used (`communities_by`: networkx or igraph)."""
     g = igraph.Graph(n=len(nodes), edges=edges)
-    strength = [0] * len(nodes)
-    for (a, b), weight in zip(edges, weights):
-        strength[a] += weight
-        strength[b] += weight
     k = pivots(len(nodes), len(edges), budget)
     by = communities_by(len(edges))
     if by == "networkx":
@@ -74,7 +70,7 @@ def compute(nodes: list[str], edges: list[tuple[int, int]], weights: list[int],
         communities = _multilevel(g, weights)
     values = {
         "degree": g.degree(),
-        "weighted_degree": strength,
+        "weighted_degree": [int(s) for s in g.strength(weights=weights)],  # sums of whole numbers, exact in floats
         "betweenness": _betweenness(g, [1.0 / w for w in weights], nodes, k),
         "component": _numbered(g.connected_components(), nodes),
         "community": _numbered(communities, nodes),

@@ -1,6 +1,6 @@
 """The co-participation network at /network: the network files, and the page that draws it.
 
-GET /network?kind=organisation|city&programme=&fund=&country=&from=&to=&ego=&depth=&format=
+GET /network?kind=organisation|city&programme=&fund=&country=&from=&to=&ego=&depth=&limit=&offset=&format=
   ego, depth  the ego network of one organisation or city, to depth 1 or 2 (kg.network.ego), out of the
             network the other options choose; without `kind`, the ego's own network (a city's or an
             organisation's). An ego that is no node of that network is a 404 naming 'ego'.
@@ -9,11 +9,16 @@ GET /network?kind=organisation|city&programme=&fund=&country=&from=&to=&ego=&dep
             Without `format`, the Accept header chooses among text/html, application/json, application/xml,
             application/graphml+xml (the unregistered name some tools send), application/gexf+xml and
             text/csv (the edge list); a browser gets the page.
+  limit, offset  a filtered or ego network lists its links strongest first (weight, then key), `limit` of them
+            (DEFAULT_LIMIT unless given; `all` for every one) from the `offset`-th, and every node of the network with
+            the measures of the whole network; its graph attributes say how many links it has (`links`) and which
+            slice this is (`offset`, `limit`), and a `Link` header (RFC 8288) leads to the next and previous
+            slices. The whole network is its whole file unless either is given.
 The unfiltered networks are files `kg build` wrote (kg.publish.network_files); a filtered one is computed from the
 network the build materialised (the look-ups the build wrote beside those files; for a store without a build
 folder, look-up queries through the app's Backend, under the query timeout) and kept in
 the app's cache: the look-ups per build, the filtered network with its measures per (build, kind, filters), an
-ego network per (build, kind, filters, ego), and the bytes per format. An unfiltered ego network is read with
+ego network per (build, kind, filters, ego), and the bytes per format and page. An unfiltered ego network is read with
 look-ups of its own part of the network only (kg.network.ego.read), not the whole network. The KG only changes with a build, whose id is in every key and in the
 ETag.
 """
@@ -21,6 +26,7 @@ ETag.
 from __future__ import annotations
 
 import re
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, render_template, request, send_file
 
@@ -28,10 +34,12 @@ from kg.namespaces import BASE
 from kg.network import KINDS, NETWORK_GRAPH, lookup, network_graph
 from kg.publish import network_files
 from kg.network.export import FORMATS
+from kg.network.graph import Graph
 from kg.network import ego as ego_option
 from kg.network.filters import OPTIONS, Filters, OptionError, parse, selected
 
 from .http import etag, negotiation
+from .http.parameters import BadParameter, whole_number
 from .http.responses import plain_text
 from .pages.iris import local_path
 from .http.cache import app_cache
@@ -40,7 +48,13 @@ from .sparql.backend import BackendError
 
 bp = Blueprint("network", __name__)
 
-PARAMETERS = ("kind", "format", *OPTIONS, "ego", "depth")
+PARAMETERS = ("kind", "format", *OPTIONS, "ego", "depth", "limit", "offset")
+# The links of a filtered or ego answer, strongest first. At 1M triples a filtered organisation network has up to
+# 190,000 links (70 MB of JSON, 1.3 s to write, and more for a browser to draw); its nodes (8,000) are listed with
+# every page. 10,000 links write in about 0.1 s, hold the strongest ties of the network, and stay under the 20,000
+# above which the page draws links as thin lines (server/static/network.js).
+DEFAULT_LIMIT = 10_000
+MOST = 1_000_000_000  # the bound of `limit` and `offset`, far beyond any network's links
 # Media type -> format, in the order a client that accepts anything gets them.
 NEGOTIATED = [
     Form("html", HTML),
@@ -57,11 +71,11 @@ BYTES_PER_ITEM = 200
 
 def _weigh(value) -> int:
     """An estimate of the memory a look-up or a filtered network holds, from how many things it holds."""
-    if hasattr(value, "number_of_nodes"):  # a filtered network: a networkx graph with its measures
-        items = value.number_of_nodes() + value.number_of_edges()
-    elif hasattr(value, "edges"):  # a lookup.Network
-        items = len(value.edges) + len(value.nodes)
-    elif hasattr(value, "funding"):  # a lookup.Vocabulary
+    if isinstance(value, Graph):  # a filtered or ego network with its measures
+        items = len(value.nodes) + len(value.edges)
+    elif isinstance(value, lookup.Network):
+        items = len(value.keys) + len(value.names)
+    elif isinstance(value, lookup.Vocabulary):
         items = len(value.funding) + len(value.countries)
     else:  # the projects: {IRI: Project}
         items = len(value)
@@ -116,10 +130,12 @@ def network():
                 ego_option.check(_centre(build, kind, ego), ego)
         except ego_option.NotInNetwork as e:
             raise NetworkError(404, f"parameter 'ego': {e.message}") from None
+    whole = not filters and ego is None and not request.args.get("limit") and not request.args.get("offset")
+    offset, limit = _slice(whole)
     if fmt == "html":
         return Response(render_template("network.html", **_page(kind, filters, ego, vocabulary)))
 
-    tag = etag.tag("network", kind, filters, ego, fmt)
+    tag = etag.tag("network", kind, filters, ego, fmt, offset, limit)
     if etag.unchanged(tag):
         return _decorate(etag.not_modified(tag))
 
@@ -134,17 +150,50 @@ def network():
         return _kept((build, kind, filters, ego), lambda: ego_option.graph_around(_around(build, kind, ego), ego, build))
 
     spec = FORMATS[fmt]
-    stored = None if filters or ego else network_files.find(backend.folder, kind, fmt)
+    stored = network_files.find(backend.folder, kind, fmt) if whole else None
     if stored is not None:  # written by `kg build`: the heaviest answer is a file read
         response = send_file(stored, mimetype=spec.media_type, etag=False, conditional=False, max_age=None)
     else:
-        body = _kept((build, kind, filters, ego, fmt), lambda: spec.write(make_view()), len)
+        view = make_view()
+        body = _kept((build, kind, filters, ego, offset, limit, fmt),
+                     lambda: spec.write(view if whole else view.page(offset, limit)), len)
         response = Response(body, content_type=spec.media_type)
+        links = _links(offset, limit, view.attributes["links"])
+        if links:
+            response.headers["Link"] = links
     if spec.media_type.startswith("text/"):
         response.headers["Content-Type"] = spec.media_type + "; charset=utf-8"
     if fmt in DOWNLOADS:
         response.headers["Content-Disposition"] = f'attachment; filename="{_file_name(kind, ego, fmt)}"'
     return _decorate(etag.cacheable(response, tag))
+
+
+def _slice(whole: bool) -> tuple[int, int | None]:
+    """`offset` and `limit` (None: every link): by default, every link of the whole network and DEFAULT_LIMIT of
+    any other."""
+    try:
+        offset = whole_number("offset", 0, 0, MOST)
+        if request.args.get("limit", "").strip().lower() == "all":
+            return offset, None
+        return offset, whole_number("limit", None if whole else DEFAULT_LIMIT, 1, MOST)
+    except BadParameter as e:
+        also = " (or 'all' for every link)" if e.name == "limit" else ""
+        raise NetworkError(400, f"parameter {e.name!r}: {e.reason}{also}") from None
+
+
+def _links(offset: int, limit: int | None, links: int) -> str | None:
+    """The Link header (RFC 8288) of the slice from `offset`, `limit` long, of `links` links: the next and previous
+    slices of the same length, when there are."""
+    def address(start: int) -> str:
+        args = [(k, v) for k, v in request.args.items() if k != "offset"] + ([("offset", start)] if start else [])
+        return request.path + ("?" + urlencode(args) if args else "")
+
+    found = []
+    if limit is not None and offset + limit < links:
+        found.append(f'<{address(offset + limit)}>; rel="next"')
+    if offset > 0:
+        found.append(f'<{address(max(0, offset - (limit or offset)))}>; rel="prev"')
+    return ", ".join(found) or None
 
 
 def _network(build: str, kind: str) -> lookup.Network:
@@ -220,7 +269,8 @@ def _decorate(response: Response) -> Response:
 def _page(kind: str, filters: Filters, ego, vocabulary) -> dict:
     """What the page's choosers and links need."""
     choosers = vocabulary.choosers()
-    current = {"kind": kind, **filters.as_dict(), **(ego.as_dict() if ego else {})}
+    paging = {name: request.args[name] for name in ("limit", "offset") if request.args.get(name)}
+    current = {"kind": kind, **filters.as_dict(), **(ego.as_dict() if ego else {}), **paging}
     build = current_app.config["KG_BACKEND"].build_id
     first, last = _kept((build, "years"), lambda: lookup.read_years(_rows(lookup.YEARS_QUERY, ("first", "last"))))
     return {

@@ -124,6 +124,28 @@ def test_choosing_a_colour_a_size_and_a_filter(live_server, page):
     assert page.console_errors == []
 
 
+def test_a_capped_network_says_so_and_draws_all_its_links_on_request(live_server, page):
+    """A network answered with its strongest links only (`limit`): the page draws every node and those links, says
+    they are the strongest of how many, and draws them all when asked, with the address and downloads following."""
+    everything = page.request.get(live_server + "/network?kind=city&format=json").json()
+    links = len(everything["edges"])
+    assert links > 3
+    page.goto(live_server + "/network?kind=city&limit=3")
+    wait_until_drawn(page)
+    assert page.evaluate("window.kgNetwork.graph.order") == len(everything["nodes"])
+    assert page.evaluate("window.kgNetwork.graph.size") == 3
+    assert shown_counts(page) == (len(everything["nodes"]), 3)
+    assert f"the strongest of {links:,}" in page.inner_text("#status")
+    assert page.is_visible("#more-links") and page.inner_text("#link-count") == f"{links:,}"
+    page.click("#every-link")
+    page.wait_for_url("**limit=all**")
+    page.wait_for_function(f"window.kgNetwork.ready && window.kgNetwork.graph.size === {links}")
+    assert shown_counts(page) == (len(everything["nodes"]), links)
+    assert not page.is_visible("#more-links")
+    assert all("limit=all" in href for href in page.eval_on_selector_all("ul.downloads a", "links => links.map(a => a.href)"))
+    assert page.console_errors == []
+
+
 # Where sigma drew a node, in page coordinates.
 NODE_ON_SCREEN = """(node) => {
   const { renderer } = window.kgNetwork;

@@ -73,5 +73,5 @@ def run(args) -> int:
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
-            print(f"wrote {path}: {graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges", file=sys.stderr)
+            print(f"wrote {path}: {len(graph.nodes)} nodes, {len(graph.edges)} edges", file=sys.stderr)
     return 0

@@ -2,7 +2,7 @@
 
   ego    the node at the centre: an IRI (optionally in <>) or a prefixed name of the KG (organisation:cesie)
   depth  1: the ego, its co-partners and the links among them; 2: also the co-partners' co-partners and every
-         link among all of these (networkx.ego_graph, unweighted hops). Nothing deeper: at depth 3 a hub of the
+         link among all of these (as networkx.ego_graph: unweighted hops). Nothing deeper: at depth 3 a hub of the
          organisation network reaches most of it, which is the whole network, not an ego network.
 
 The cut is made on the network the other options chose (the whole network, or the one the filters leave), so
@@ -16,9 +16,8 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
-import networkx as nx
-
 from kg.network.filters import OptionError, iri_option
+from kg.network.graph import Graph
 from kg.network.lookup import Network, edges_query, nodes_query, read_network
 
 DEPTHS = (1, 2)
@@ -68,25 +67,26 @@ def read(kind: str, ego: Ego, rows: Callable[[str], list[tuple]]) -> Network:
     edges, keys = {}, {}
     for step in range(ego.depth + 1):
         part = _read(kind, ring, edges_query, rows)
-        edges.update(part.edges)
+        found = part.edges
+        edges.update(found)
         keys.update(part.edge_keys)
-        ring = sorted({n for pair in part.edges for n in pair} - reached)
+        ring = sorted({n for pair in found for n in pair} - reached)
         if step == ego.depth or not ring:
             break  # that was the outermost ring's edges: of those, only the links among reached nodes count
         reached.update(ring)
     inside = sorted(pair for pair in edges if pair[0] in reached and pair[1] in reached)
     nodes = _read(kind, sorted(reached), nodes_query, rows).nodes
-    return Network(kind, {pair: edges[pair] for pair in inside}, {pair: keys[pair] for pair in inside}, nodes)
+    return Network.of(kind, {pair: edges[pair] for pair in inside}, {pair: keys[pair] for pair in inside}, nodes)
 
 
-def graph_around(part: Network, ego: Ego, build: str | None = None) -> nx.Graph:
+def graph_around(part: Network, ego: Ego, build: str | None = None) -> Graph:
     """The ego network from the part `read` gave, with the build's measures of the whole network on its nodes."""
     from kg.network import network_graph
     from kg.network.filters import Filters
 
     graph = cut(network_graph(part, {}, Filters(), build=build), ego)
     # Counted from the part, they would describe nothing: the measures are the build's.
-    del graph.graph["betweenness_pivots"], graph.graph["communities_by"]
+    del graph.attributes["betweenness_pivots"], graph.attributes["communities_by"]
     return graph
 
 
@@ -104,26 +104,34 @@ def check(network: Network, ego: Ego, keep: set[str] | None = None) -> None:
     if ego.iri not in network.nodes:
         raise NotInNetwork("ego", f"{ego.iri} is not a node of the {network.kind} network (an organisation or city with "
                            "at least one co-partner; 'kind' chooses the network)")
-    if keep is not None and not any(ego.iri in pair and projects & keep for pair, projects in network.edges.items()):
+    if keep is not None and not _partnered(network, network.names.index(ego.iri), network.weights(network.chosen(keep))):
         raise NotInNetwork("ego", f"{ego.iri} has no co-partner in the projects these filters select")
 
 
-def cut(graph: nx.Graph, ego: Ego) -> nx.Graph:
-    """The ego network of `ego` in `graph`, with the nodes' and edges' attributes and `hops` on each node.
+def _partnered(network: Network, node: int, weights: list[int]) -> bool:
+    """Whether the node at `node` is an end of an edge of positive weight."""
+    return any(w and node in (a, b) for a, b, w in zip(network.a, network.b, weights))
+
+
+def cut(graph: Graph, ego: Ego) -> Graph:
+    """The ego network of `ego` in `graph`: its nodes with their attributes and `hops`, the links among them in
+    the graph's order, and the graph's attributes with the ego's.
 
     Raises NotInNetwork when the ego is not a node of `graph`."""
-    if ego.iri not in graph:
-        kind = graph.graph.get("kind", "")
-        filtered = any(k in graph.graph for k in ("programme", "fund", "country", "from", "to"))
+    if ego.iri not in graph.nodes:
+        kind = graph.attributes.get("kind", "")
+        filtered = any(k in graph.attributes for k in ("programme", "fund", "country", "from", "to"))
         why = "has no co-partner in the projects these filters select" if filtered else f"is not a node of the {kind} network"
         raise NotInNetwork("ego", f"{ego.iri} {why}")
-    hops = nx.single_source_shortest_path_length(graph, ego.iri, cutoff=ego.depth)
+    ends = list(graph.ends())
+    hops = {graph.network.names.index(ego.iri): 0}
+    ring = set(hops)
+    for step in range(1, ego.depth + 1):
+        ring = {b if a in ring else a for a, b in ends if (a in ring) != (b in ring)} - hops.keys()
+        hops.update(dict.fromkeys(ring, step))
+    inside = [i for i, (a, b) in enumerate(ends) if a in hops and b in hops]
+    names = graph.network.names
     # Sorted, as everywhere in the networks: the same file for the same question.
-    g = nx.Graph()
-    g.graph.update(graph.graph)
-    g.graph.update(ego.as_dict())
-    for node in sorted(hops):
-        g.add_node(node, **graph.nodes[node], hops=hops[node])
-    for a, b in sorted(tuple(sorted(e)) for e in graph.subgraph(hops).edges()):
-        g.add_edge(a, b, **graph.edges[a, b])
-    return g
+    nodes = {names[n]: {**graph.nodes[names[n]], "hops": hops[n]} for n in sorted(hops)}
+    return Graph(graph.network, nodes, [graph.edges[i] for i in inside], [graph.weights[i] for i in inside], graph.chosen,
+                 {**graph.attributes, **ego.as_dict(), "links": len(inside)})

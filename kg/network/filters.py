@@ -1,4 +1,4 @@
-"""The filter options of a network (the same for `kg network` and /network), and cutting a network down to them.
+"""The filter options of a network (the same for `kg network` and /network), and the projects they select.
 
 Every filter selects projects, and the filtered network is the co-participation network of the selected
 projects only: an edge's weight is the number of selected projects its two ends shared, and a node without
@@ -19,12 +19,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import networkx as nx
-
 from kg.errors import InputError
 from kg.namespaces import PREFIXES
 
-from kg.network.lookup import Network, Project, Vocabulary
+from kg.network.lookup import Project, Vocabulary
 
 OPTIONS = ("programme", "fund", "country", "from", "to")
 
@@ -132,23 +130,3 @@ def _passes(project: Project, f: Filters) -> bool:
         if f.end is not None and first > f.end:
             return False
     return True
-
-
-def graph(network: Network, keep: set[str] | None = None) -> nx.Graph:
-    """The network as a networkx graph, restricted to the projects in `keep` (all when None).
-
-    Nodes carry label, kind, country and city (measures are added by kg.network.measures); edges carry
-    `weight` (shared projects), `projects` (their IRIs, sorted) and `key` (the co-participation's IRI).
-    Nodes and edges are inserted in sorted order so that seeded measures give the same result every time.
-    """
-    edges = {}
-    for pair, projects in network.edges.items():
-        shared = projects if keep is None else projects & keep
-        if shared:
-            edges[pair] = sorted(shared)
-    g = nx.Graph()
-    for node in sorted({n for pair in edges for n in pair}):
-        g.add_node(node, **{k: network.nodes.get(node, {}).get(k) for k in ("label", "kind", "country", "city")})
-    for (a, b) in sorted(edges):
-        g.add_edge(a, b, weight=len(edges[(a, b)]), projects=edges[(a, b)], key=network.edge_keys[(a, b)])
-    return g

@@ -25,7 +25,6 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 
-import networkx as nx
 import pyoxigraph as ox
 
 from kg.namespaces import CKG, ID, INFERRED_GRAPH, PREFIXES
@@ -89,15 +88,17 @@ def materialise(kg_store, budget: int = measures.BUILD_BUDGET, measuring=None) -
         triples = _add(kg_store, lines)
     finally:
         measured = pending()  # also when the edges failed: nothing left measuring once this returns
-    triples += _add(kg_store, [line for kind in KINDS for line in node_lines(measured[kind])])
+    triples += _add(kg_store, [line for kind in KINDS for line in node_lines(*measured[kind])])
     return Summary({kind: len(pairs) for kind, pairs in made.items()}, triples, made)
 
 
-def node_measures(pairs: dict[tuple[str, str], set[str]], budget: int) -> dict[str, dict]:
-    """node -> its measures (kg.network.measures) in the network of `pairs`."""
-    graph = to_graph(pairs)
-    measures.compute(graph, budget)
-    return dict(graph.nodes(data=True))
+def node_measures(pairs: dict[tuple[str, str], set[str]], budget: int) -> tuple[list[str], dict[str, list]]:
+    """The nodes of the network of `pairs`, sorted, and their measures (kg.network.measures.compute) in that order."""
+    nodes = sorted({n for pair in pairs for n in pair})
+    position = {node: i for i, node in enumerate(nodes)}
+    ends = sorted(pairs)  # sorted, so that the seeded measures repeat
+    values, _ = measures.compute(nodes, [(position[a], position[b]) for a, b in ends], [len(pairs[e]) for e in ends], budget)
+    return nodes, values
 
 
 def _here(made: dict, budget: int):
@@ -162,15 +163,6 @@ def co_participations(sources: Sources, kind: str) -> dict[tuple[str, str], set[
     return dict(pairs)
 
 
-def to_graph(pairs: dict[tuple[str, str], set[str]]) -> nx.Graph:
-    """The weighted graph of the pairs; nodes and edges inserted in sorted order, so seeded measures repeat."""
-    graph = nx.Graph()
-    graph.add_nodes_from(sorted({n for pair in pairs for n in pair}))
-    for (a, b) in sorted(pairs):
-        graph.add_edge(a, b, weight=len(pairs[(a, b)]))
-    return graph
-
-
 def edge_iri(kind: str, a: str, b: str) -> str:
     return f"{ID}co-participation/{kind}/{_slug(kind, a)}--{_slug(kind, b)}"
 
@@ -213,9 +205,9 @@ def project_lines(sources: Sources):
             yield f"<{project}> <{CKG.participantCountry}> <{country}> .\n"
 
 
-def node_lines(measured: dict[str, dict]):
-    for node, data in measured.items():
+def node_lines(nodes: list[str], values: dict[str, list]):
+    for i, node in enumerate(nodes):
         for name, prop in MEASURE_PROPERTIES.items():
-            value = data[name]
+            value = values[name][i]
             literal = f'"{float(value)!r}"^^<{XSD}double>' if name == "betweenness" else _integer(value)
             yield f"<{node}> <{prop}> {literal} .\n"

@@ -6,7 +6,12 @@ from flask import request
 
 
 class BadParameter(ValueError):
-    """A parameter that cannot be used; str() names it and says why ("limit: 'abc' is not a whole number")."""
+    """A parameter that cannot be used; str() names it and says why ("limit: 'abc' is not a whole number"), and so
+    do `name` and `reason`, for routes that word their errors otherwise."""
+
+    def __init__(self, name: str, reason: str):
+        super().__init__(f"{name}: {reason}")
+        self.name, self.reason = name, reason
 
 
 def whole_number(name: str, default: int, lowest: int, highest: int) -> int:
@@ -17,7 +22,7 @@ def whole_number(name: str, default: int, lowest: int, highest: int) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise BadParameter(f"{name}: {text!r} is not a whole number") from None
+        raise BadParameter(name, f"{text!r} is not a whole number") from None
     if not lowest <= value <= highest:
-        raise BadParameter(f"{name}: must be between {lowest} and {highest}, not {value}")
+        raise BadParameter(name, f"must be between {lowest} and {highest}, not {value}")
     return value

@@ -15,6 +15,7 @@
   const sizeBy = document.getElementById("size-by");
   const search = document.getElementById("search");
   const names = document.getElementById("node-names");
+  const moreLinks = document.getElementById("more-links");
   const base = container.dataset.base;
 
   // Distinct colours for the biggest groups; the rest share a grey, so 10,000 nodes stay readable.
@@ -82,6 +83,7 @@
   async function load() {
     stop();
     status.textContent = "Loading the network…";
+    moreLinks.hidden = true;
     state.ready = false;
     state.laidOut = false;
     const started = performance.now();
@@ -180,8 +182,16 @@
     else state.laidOut = true;
   }
 
+  // A filtered or ego network comes with its strongest links only (/network's `limit`): the counts say which
+  // slice is drawn, and a link offers them all.
   function counts(graph, a) {
-    return `${graph.order.toLocaleString("en")} nodes, ${graph.size.toLocaleString("en")} links` +
+    const total = Number.isInteger(a.links) ? a.links : graph.size;
+    const first = (a.offset || 0) + 1;
+    const slice = total <= graph.size ? "" : first === 1 ? ` · the strongest of ${total.toLocaleString("en")}` :
+      ` · links ${first.toLocaleString("en")}–${(first + graph.size - 1).toLocaleString("en")} of ${total.toLocaleString("en")}, strongest first`;
+    moreLinks.hidden = total <= graph.size;
+    document.getElementById("link-count").textContent = total.toLocaleString("en");
+    return `${graph.order.toLocaleString("en")} nodes, ${graph.size.toLocaleString("en")} links` + slice +
       (a.betweenness_pivots && a.betweenness_pivots < graph.order && !a.ego ? ` · betweenness estimated from ${a.betweenness_pivots} sources` : "");
   }
 
@@ -366,6 +376,15 @@
     event.preventDefault();
     const params = new URLSearchParams();
     for (const [name, value] of new FormData(form)) if (value) params.set(name, value);
+    history.pushState(null, "", location.pathname + "?" + params.toString());
+    updateDownloads(params);
+    load();
+  });
+  document.getElementById("every-link").addEventListener("click", (event) => {
+    event.preventDefault();
+    const params = currentParams();
+    params.set("limit", "all");
+    params.delete("offset");
     history.pushState(null, "", location.pathname + "?" + params.toString());
     updateDownloads(params);
     load();

@@ -37,7 +37,7 @@ from kg.sources.load import LoadedFile, discover, load_files, load_into_store, p
 from kg.namespaces import INFERRED_GRAPH
 from kg.publish import network_files, site
 from kg.discovery import index as discovery_index
-from kg.network.materialise import Summary as NetworkSummary, materialise, node_measures
+from kg.network.materialise import Summary as NetworkSummary, materialise, measure
 from kg.reasoning.reference import Inference, closure
 from kg.store.builds import BuildInfo
 from kg.store.embedded import KGStore
@@ -360,8 +360,7 @@ def _publish_in_parallel(built: _Built, steps: list[str], workers: int, folder: 
     _PUBLISHING = built
     times = {}
     try:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
-                                 initializer=_end_with, initargs=(os.getpid(),)) as pool:
+        with _forked(workers) as pool:
             running = {pool.submit(_publish_step, name, folder, build_id): name for name in steps}
             try:
                 beside()
@@ -385,8 +384,7 @@ def _measuring_apart(made: dict, budget: int):
     a worker process forked with the pairs, while the build writes the edges; returns the wait for them."""
     global _MEASURING
     _MEASURING = made
-    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"),
-                               initializer=_end_with, initargs=(os.getpid(),))
+    pool = _forked(1)
     future = pool.submit(_measure_networks, budget)
 
     def wait() -> dict:
@@ -403,7 +401,14 @@ def _measuring_apart(made: dict, budget: int):
 
 
 def _measure_networks(budget: int) -> dict:
-    return {kind: node_measures(pairs, budget) for kind, pairs in _MEASURING.items()}
+    return measure(_MEASURING, budget)
+
+
+def _forked(workers: int) -> ProcessPoolExecutor:
+    """A pool of worker processes forked from the build (each sees what the build holds in memory when it is
+    forked, sharing its pages), each ending with the build."""
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                               initializer=_end_with, initargs=(os.getpid(),))
 
 
 def _end_with(build_pid: int) -> None:
